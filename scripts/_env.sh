@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# Shared by scripts/test, scripts/develop and scripts/hems: finds or builds a
+# Python >= 3.14.2 environment with the project's pinned requirements and runs
+# commands in it.  Sourced, not executed.
+#
+# Where the host's python3 is new enough, a venv is made with it.  Otherwise
+# (Debian 12 ships 3.11) a Debian testing root with Python 3.14 is built once
+# with debootstrap and commands run inside it through chroot, in a private
+# mount namespace so no mount outlives the command.  Everything is cached
+# under $HEMS_CACHE (default ~/.cache/hems), outside the work tree.
+
+set -euo pipefail
+
+HEMS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HEMS_CACHE=${HEMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hems}
+HEMS_MIRROR=${HEMS_MIRROR:-http://deb.debian.org/debian}
+HEMS_SUITE=forky
+HEMS_REQUIREMENTS=("$HEMS_REPO/requirements_test.txt")
+
+_log() { printf '\033[1m[hems]\033[0m %s\n' "$*" >&2; }
+
+_host_python_ok() {
+  command -v python3 >/dev/null 2>&1 &&
+    python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 14, 2) else 1)' 2>/dev/null
+}
+
+_requirements_hash() {
+  cat "${HEMS_REQUIREMENTS[@]}" "$HEMS_REPO/scripts/_env.sh" | sha256sum | cut -c1-16
+}
+
+# Pip settings of the host (certificate, timeouts, extra indexes) carried into
+# the root, so pip inside behaves as it does outside.
+_pip_env() {
+  local var
+  for var in $(compgen -e); do
+    case "$var" in PIP_* | HTTP_PROXY | HTTPS_PROXY | NO_PROXY | http_proxy | https_proxy | no_proxy)
+      printf '%s=%s\n' "$var" "${!var}" ;;
+    esac
+  done
+}
+
+_build_root() {
+  local root=$1
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    _log "installing debootstrap (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+  local script=/usr/share/debootstrap/scripts/sid
+  _log "building a Debian $HEMS_SUITE root with Python 3.14 in $root (once, about a minute)"
+  rm -rf "$root.tmp"
+  debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates \
+    "$HEMS_SUITE" "$root.tmp" "$HEMS_MIRROR" "$script" >"$HEMS_CACHE/debootstrap.log" 2>&1 ||
+    { tail -20 "$HEMS_CACHE/debootstrap.log" >&2; _log "debootstrap failed (log: $HEMS_CACHE/debootstrap.log)"; return 1; }
+  mv "$root.tmp" "$root"
+}
+
+# Runs "$@" inside the root with the work tree's parent (the repo and ../shared)
+# at the same path as outside, so paths mean the same in and out.
+_in_root() {
+  local root=$1; shift
+  local outer
+  outer=$(dirname "$HEMS_REPO")
+  local pip_cfg=""
+  pip_cfg=$(pip config list 2>/dev/null || true)
+  unshare --mount --propagation private -- /bin/bash -s -- "$root" "$outer" "$PWD" "$@" <<'INNER'
+set -euo pipefail
+root=$1; outer=$2; cwd=$3; shift 3
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mount -t tmpfs tmpfs "$root/tmp"
+mkdir -p "$root$outer"
+mount --rbind "$outer" "$root$outer"
+for d in /opt/wheels /opt/pypi /opt/pypi-more; do
+  if [ -d "$d" ]; then mkdir -p "$root$d"; mount --bind -o ro "$d" "$root$d"; fi
+done
+cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+cp -L /etc/hosts "$root/etc/hosts" 2>/dev/null || true
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  mkdir -p "$root/etc/ssl/certs"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+fi
+for f in /etc/pip.conf /etc/xdg/pip/pip.conf /etc/xdg/pip/constraints.txt; do
+  if [ -f "$f" ]; then mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"; fi
+done
+exec chroot "$root" /usr/bin/env -i \
+  HOME=/root PATH=/opt/hems-venv/bin:/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+  TERM="${TERM:-dumb}" CI="${CI:-}" $(printenv | grep -E '^(PIP_|HEMS_|PYTEST_|COVERAGE_)' || true) \
+  /bin/sh -c 'cd "$0" && exec "$@"' "$cwd" "$@"
+INNER
+}
+
+# hems_env_run CMD...: runs CMD with the project's venv first on PATH.
+hems_env_run() {
+  mkdir -p "$HEMS_CACHE"
+  local want
+  want=$(_requirements_hash)
+  if _host_python_ok; then
+    local venv=$HEMS_CACHE/venv-host
+    if [ "$(cat "$venv/.hems-requirements" 2>/dev/null)" != "$want" ]; then
+      _log "installing requirements into $venv"
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q --upgrade pip
+      "$venv/bin/pip" install -q $(printf -- '-r %s ' "${HEMS_REQUIREMENTS[@]}")
+      echo "$want" >"$venv/.hems-requirements"
+    fi
+    PATH="$venv/bin:$PATH" "$@"
+    return
+  fi
+  local root=$HEMS_CACHE/root-$HEMS_SUITE
+  [ -x "$root/usr/bin/python3.14" ] || _build_root "$root"
+  if [ "$(cat "$root/opt/hems-venv/.hems-requirements" 2>/dev/null)" != "$want" ]; then
+    _log "installing requirements into the Python 3.14 root (once per change of requirements)"
+    rm -rf "$root/opt/hems-venv"
+    _in_root "$root" /bin/sh -c 'python3.14 -m venv /opt/hems-venv &&
+      /opt/hems-venv/bin/pip install -q --upgrade pip &&
+      /opt/hems-venv/bin/pip install -q '"$(printf -- '-r %q ' "${HEMS_REQUIREMENTS[@]}")"
+    echo "$want" >"$root/opt/hems-venv/.hems-requirements"
+  fi
+  _in_root "$root" "$@"
+}
