@@ -24,8 +24,11 @@ _host_python_ok() {
     python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 14, 2) else 1)' 2>/dev/null
 }
 
+# Bump when the way the environment is built changes (forces a rebuild).
+HEMS_ENV_VERSION=1
+
 _requirements_hash() {
-  cat "${HEMS_REQUIREMENTS[@]}" "$HEMS_REPO/scripts/_env.sh" | sha256sum | cut -c1-16
+  { echo "$HEMS_ENV_VERSION"; cat "${HEMS_REQUIREMENTS[@]}"; } | sha256sum | cut -c1-16
 }
 
 # Pip settings of the host (certificate, timeouts, extra indexes) carried into
@@ -92,6 +95,20 @@ INNER
 # hems_env_run CMD...: runs CMD with the project's venv first on PATH.
 hems_env_run() {
   mkdir -p "$HEMS_CACHE"
+  # One builder at a time: concurrent runs wait for the first to finish.
+  exec {_hems_lock}>"$HEMS_CACHE/.lock"
+  flock "$_hems_lock"
+  _hems_prepare
+  flock -u "$_hems_lock"
+  exec {_hems_lock}>&-
+  if _host_python_ok; then
+    PATH="$HEMS_CACHE/venv-host/bin:$PATH" "$@"
+  else
+    _in_root "$HEMS_CACHE/root-$HEMS_SUITE" "$@"
+  fi
+}
+
+_hems_prepare() {
   local want
   want=$(_requirements_hash)
   if _host_python_ok; then
@@ -104,7 +121,6 @@ hems_env_run() {
       "$venv/bin/pip" install -q $(printf -- '-r %s ' "${HEMS_REQUIREMENTS[@]}")
       echo "$want" >"$venv/.hems-requirements"
     fi
-    PATH="$venv/bin:$PATH" "$@"
     return
   fi
   local root=$HEMS_CACHE/root-$HEMS_SUITE
@@ -117,5 +133,4 @@ hems_env_run() {
       /opt/hems-venv/bin/pip install -q '"$(printf -- '-r %q ' "${HEMS_REQUIREMENTS[@]}")"
     echo "$want" >"$root/opt/hems-venv/.hems-requirements"
   fi
-  _in_root "$root" "$@"
 }

@@ -1,0 +1,42 @@
+"""Binary sensor: whether tomorrow's prices are all known."""
+
+from datetime import timedelta
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from . import HemsConfigEntry
+from .entity import HemsPriceEntity
+
+PARALLEL_UPDATES = 0
+
+TOMORROW_AVAILABLE = BinarySensorEntityDescription(
+    key="tomorrow_available", translation_key="tomorrow_available"
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HemsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the binary sensors."""
+    async_add_entities(
+        [TomorrowAvailableSensor(entry.runtime_data.prices, TOMORROW_AVAILABLE)]
+    )
+
+
+class TomorrowAvailableSensor(HemsPriceEntity, BinarySensorEntity):
+    """On once every half-hour of tomorrow (local time) has a price."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether tomorrow's prices are complete."""
+        data = self.coordinator.data
+        tomorrow = data.local_date(dt_util.utcnow()) + timedelta(days=1)
+        return data.day_complete(tomorrow)

@@ -1,0 +1,325 @@
+"""Config flow for hems: pick a price source, test it, and later change it."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, override
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .const import (
+    CONF_ACCOUNT_NUMBER,
+    CONF_API_KEY,
+    CONF_GAS_PRICE,
+    CONF_PRODUCT,
+    CONF_RATES_ENTITIES,
+    CONF_REGION,
+    CONF_REPLAY_FILE,
+    CONF_SOURCE,
+    DOMAIN,
+    LOGGER,
+    PriceSourceType,
+)
+from .prices import (
+    REGIONS,
+    OctopusAuthenticationError,
+    OctopusClient,
+    OctopusConnectionError,
+    OctopusError,
+    OctopusNotFoundError,
+    PriceFileError,
+    load_price_history,
+    parse_rates_attribute,
+)
+
+REGION_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[
+            SelectOptionDict(value=code, label=f"{code}: {name}")
+            for code, name in REGIONS.items()
+        ],
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
+RATES_SELECTOR = EntitySelector(
+    EntitySelectorConfig(domain=["event", "sensor"], multiple=True)
+)
+PRICE_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=0,
+        max=100,
+        step=0.01,
+        unit_of_measurement="p/kWh",
+        mode=NumberSelectorMode.BOX,
+    )
+)
+PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+type Errors = dict[str, str]
+type Placeholders = dict[str, str]
+
+
+def source_schema(source: PriceSourceType, product: str = "") -> vol.Schema:
+    """Return the form of a price source's settings."""
+    match source:
+        case PriceSourceType.OCTOPUS:
+            return vol.Schema(
+                {
+                    vol.Required(CONF_REGION): REGION_SELECTOR,
+                    vol.Required(CONF_PRODUCT, default=product): TextSelector(),
+                }
+            )
+        case PriceSourceType.ENTITY:
+            return vol.Schema({vol.Required(CONF_RATES_ENTITIES): RATES_SELECTOR})
+        case PriceSourceType.REPLAY:
+            return vol.Schema({vol.Required(CONF_REPLAY_FILE): TextSelector()})
+
+
+async def test_source(
+    hass: HomeAssistant, source: PriceSourceType, user_input: dict[str, Any]
+) -> tuple[Errors, Placeholders]:
+    """Check that a source gives prices; return form errors and placeholders."""
+    match source:
+        case PriceSourceType.OCTOPUS:
+            return await _test_octopus(hass, user_input)
+        case PriceSourceType.ENTITY:
+            return _test_entities(hass, user_input[CONF_RATES_ENTITIES])
+        case PriceSourceType.REPLAY:
+            return await _test_replay(hass, user_input[CONF_REPLAY_FILE])
+
+
+async def _test_octopus(
+    hass: HomeAssistant, user_input: dict[str, Any]
+) -> tuple[Errors, Placeholders]:
+    client = OctopusClient(async_get_clientsession(hass))
+    product = user_input[CONF_PRODUCT].strip().upper()
+    user_input[CONF_PRODUCT] = product
+    try:
+        fetch = await client.unit_rates(
+            product,
+            user_input[CONF_REGION],
+            period_from=dt_util.utcnow() - timedelta(days=2),
+        )
+    except OctopusNotFoundError:
+        return {CONF_PRODUCT: "unknown_product"}, {"product": product}
+    except OctopusConnectionError as err:
+        return {"base": "cannot_connect"}, {"error": str(err)}
+    except OctopusError as err:
+        return {"base": "api_error"}, {"error": str(err)}
+    if not fetch.slots:
+        return {"base": "no_prices"}, {"product": product}
+    return {}, {}
+
+
+def _test_entities(
+    hass: HomeAssistant, entity_ids: list[str]
+) -> tuple[Errors, Placeholders]:
+    for entity_id in entity_ids:
+        if (state := hass.states.get(entity_id)) is None:
+            return {CONF_RATES_ENTITIES: "entity_not_found"}, {"entity": entity_id}
+        fetch = parse_rates_attribute(
+            state.attributes.get("rates"), entity_id=entity_id
+        )
+        if not fetch.slots:
+            reason = fetch.rejected[0] if fetch.rejected else "no rates"
+            return {CONF_RATES_ENTITIES: "no_rates"}, {
+                "entity": entity_id,
+                "error": reason,
+            }
+    return {}, {}
+
+
+async def _test_replay(hass: HomeAssistant, path: str) -> tuple[Errors, Placeholders]:
+    file = Path(path)
+    if not await hass.async_add_executor_job(file.is_file):
+        return {CONF_REPLAY_FILE: "file_not_found"}, {"path": path}
+    try:
+        await hass.async_add_executor_job(load_price_history, file)
+    except PriceFileError as err:
+        return {CONF_REPLAY_FILE: "invalid_file"}, {"error": str(err)}
+    return {}, {}
+
+
+def entry_title(source: PriceSourceType, data: dict[str, Any]) -> str:
+    """Return a readable title for an entry."""
+    match source:
+        case PriceSourceType.OCTOPUS:
+            return f"Octopus {data[CONF_PRODUCT]} ({REGIONS[data[CONF_REGION]]})"
+        case PriceSourceType.ENTITY:
+            return "Octopus Energy rates"
+        case PriceSourceType.REPLAY:
+            return f"Recorded prices ({Path(data[CONF_REPLAY_FILE]).name})"
+
+
+class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up hems: choose the price source, then its settings."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> HemsOptionsFlow:
+        """Return the options flow."""
+        return HemsOptionsFlow()
+
+    @override
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where prices come from."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[source.value for source in PriceSourceType]
+        )
+
+    async def async_step_octopus(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Octopus API settings."""
+        return await self._async_source_step(PriceSourceType.OCTOPUS, user_input)
+
+    async def async_step_entity(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the rates entities of another integration."""
+        return await self._async_source_step(PriceSourceType.ENTITY, user_input)
+
+    async def async_step_replay(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a recorded price file."""
+        return await self._async_source_step(PriceSourceType.REPLAY, user_input)
+
+    async def _async_source_step(
+        self, source: PriceSourceType, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: Errors = {}
+        placeholders: Placeholders = {}
+        if user_input is not None:
+            errors, placeholders = await test_source(self.hass, source, user_input)
+            if not errors:
+                data = {CONF_SOURCE: source.value, **user_input}
+                return self.async_create_entry(
+                    title=entry_title(source, data), data=data
+                )
+        schema = source_schema(source, await self._async_default_product(source))
+        return self.async_show_form(
+            step_id=source.value,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_default_product(self, source: PriceSourceType) -> str:
+        """Discover the current Agile product code (empty if unknown)."""
+        if source is not PriceSourceType.OCTOPUS:
+            return ""
+        client = OctopusClient(async_get_clientsession(self.hass))
+        try:
+            return await client.current_agile_product() or ""
+        except OctopusError as err:
+            LOGGER.debug("Could not discover the Agile product: %s", err)
+            return ""
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the settings of the configured price source."""
+        entry = self._get_reconfigure_entry()
+        source = PriceSourceType(entry.data[CONF_SOURCE])
+        errors: Errors = {}
+        placeholders: Placeholders = {}
+        if user_input is not None:
+            errors, placeholders = await test_source(self.hass, source, user_input)
+            if not errors:
+                data = {**entry.data, **user_input}
+                return self.async_update_reload_and_abort(
+                    entry, title=entry_title(source, data), data=data
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                source_schema(source), user_input or dict(entry.data)
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+class HemsOptionsFlow(OptionsFlowWithReload):
+    """Settings that can change at any time: gas price, Octopus account."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Edit the options."""
+        errors: Errors = {}
+        placeholders: Placeholders = {}
+        if user_input is not None:
+            errors, placeholders = await self._async_test_account(user_input)
+            if not errors:
+                return self.async_create_entry(data=user_input)
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_GAS_PRICE): PRICE_SELECTOR,
+                vol.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
+                vol.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or dict(self.config_entry.options)
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_test_account(
+        self, user_input: dict[str, Any]
+    ) -> tuple[Errors, Placeholders]:
+        """Validate the API key against the account, when either is given."""
+        api_key = (user_input.get(CONF_API_KEY) or "").strip()
+        account = (user_input.get(CONF_ACCOUNT_NUMBER) or "").strip().upper()
+        if not api_key and not account:
+            user_input.pop(CONF_API_KEY, None)
+            user_input.pop(CONF_ACCOUNT_NUMBER, None)
+            return {}, {}
+        if not api_key:
+            return {CONF_API_KEY: "api_key_required"}, {}
+        if not account:
+            return {CONF_ACCOUNT_NUMBER: "account_required"}, {}
+        user_input[CONF_API_KEY] = api_key
+        user_input[CONF_ACCOUNT_NUMBER] = account
+        client = OctopusClient(async_get_clientsession(self.hass), api_key=api_key)
+        try:
+            await client.validate_account(account)
+        except OctopusAuthenticationError:
+            return {CONF_API_KEY: "invalid_auth"}, {}
+        except OctopusNotFoundError:
+            return {CONF_ACCOUNT_NUMBER: "account_not_found"}, {"account": account}
+        except OctopusError as err:
+            return {"base": "cannot_connect"}, {"error": str(err)}
+        return {}, {}

@@ -1,0 +1,45 @@
+"""Constants for the hems integration."""
+
+from datetime import time, timedelta
+from enum import StrEnum
+import logging
+from typing import Final
+
+DOMAIN: Final = "hems"
+LOGGER = logging.getLogger(__package__)
+
+CONF_SOURCE: Final = "source"
+CONF_REGION: Final = "region"
+CONF_PRODUCT: Final = "product"
+CONF_RATES_ENTITIES: Final = "rates_entities"
+CONF_REPLAY_FILE: Final = "replay_file"
+CONF_GAS_PRICE: Final = "gas_price"
+CONF_API_KEY: Final = "api_key"
+CONF_ACCOUNT_NUMBER: Final = "account_number"
+
+
+class PriceSourceType(StrEnum):
+    """Where prices come from."""
+
+    OCTOPUS = "octopus"
+    ENTITY = "entity"
+    REPLAY = "replay"
+
+
+UK_TIMEZONE: Final = "Europe/London"
+# Octopus publishes the next day's Agile prices at about 16:00 UK time.
+PUBLISH_TIME: Final = time(16, 0)
+# After this local time, missing prices for tomorrow are a repair issue.
+TOMORROW_MISSING_TIME: Final = time(20, 0)
+
+# Polling: the regular interval while nothing is expected, the fast interval
+# while waiting for tomorrow's prices, and the bounds of failure back-off.
+POLL_IDLE: Final = timedelta(hours=1)
+POLL_WAITING: Final = timedelta(minutes=5)
+BACKOFF_MIN: Final = timedelta(minutes=1)
+BACKOFF_MAX: Final = timedelta(minutes=30)
+
+# Known prices are kept from this long before now (the rest are dropped).
+KEEP_HISTORY: Final = timedelta(days=2)
+
+STORAGE_VERSION: Final = 1

@@ -1,0 +1,257 @@
+"""The price coordinator: fetches rarely, keeps what it knows, ticks each slot."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, override
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    BACKOFF_MAX,
+    BACKOFF_MIN,
+    DOMAIN,
+    KEEP_HISTORY,
+    LOGGER,
+    POLL_IDLE,
+    POLL_WAITING,
+    PUBLISH_TIME,
+    STORAGE_VERSION,
+    TOMORROW_MISSING_TIME,
+)
+from .price_data import SLOT, PriceData, local_day_bounds, slot_start
+from .prices import (
+    InvalidPriceRecord,
+    OctopusRateLimitError,
+    PriceSlot,
+    PriceSourceError,
+    merge_slots,
+)
+from .sources import MissingEntitiesError, PriceSource
+
+if TYPE_CHECKING:
+    from . import HemsConfigEntry
+
+
+class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
+    """Keeps the known prices: fetched, merged, validated, cached in storage."""
+
+    config_entry: HemsConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: HemsConfigEntry,
+        source: PriceSource,
+    ) -> None:
+        """Initialise the coordinator for one config entry."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=DOMAIN,
+            update_interval=POLL_IDLE,
+            always_update=False,
+        )
+        self.source = source
+        self.tz = ZoneInfo(hass.config.time_zone)
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{config_entry.entry_id}.prices"
+        )
+        self._known: tuple[PriceSlot, ...] = ()
+        self._failures = 0
+        self._force_fetch = False
+        self._unsub_tick: Callable[[], None] | None = None
+        self.last_error: str | None = None
+        self.last_fetch: datetime | None = None
+        self.rejected: tuple[str, ...] = ()
+
+    @override
+    async def _async_setup(self) -> None:
+        """Load the cached prices and start the half-hour ticks."""
+        await self._async_load_cache()
+        self._schedule_tick()
+
+    @override
+    async def async_shutdown(self) -> None:
+        """Stop the half-hour ticks."""
+        if self._unsub_tick is not None:
+            self._unsub_tick()
+            self._unsub_tick = None
+        await super().async_shutdown()
+
+    async def _async_load_cache(self) -> None:
+        """Restore known prices saved by an earlier run of the same source."""
+        if (cached := await self._store.async_load()) is None:
+            return
+        if cached.get("source") != self.source.key:
+            LOGGER.debug("Dropping cached prices of another source")
+            return
+        slots: list[PriceSlot] = []
+        for record in cached.get("slots", []):
+            try:
+                slots.append(PriceSlot.from_dict(record))
+            except InvalidPriceRecord as err:
+                LOGGER.warning("Ignoring a cached price: %s", err)
+        self._known = merge_slots((), slots).slots
+        LOGGER.debug("Restored %d cached prices", len(self._known))
+
+    def _prune(self, now: datetime) -> None:
+        """Forget prices that ended long ago."""
+        horizon = now - KEEP_HISTORY
+        self._known = tuple(slot for slot in self._known if slot.end > horizon)
+
+    def _data(self) -> PriceData:
+        return PriceData(slots=self._known, tz=self.tz)
+
+    def _needs_fetch(self, now: datetime) -> bool:
+        """Return whether a network fetch could bring prices we lack."""
+        data = self._data()
+        today = data.local_date(now)
+        if not data.day_complete(today):
+            return True
+        if now.astimezone(self.tz).time() >= PUBLISH_TIME:
+            return not data.day_complete(today + timedelta(days=1))
+        return False
+
+    def _next_poll(self, now: datetime) -> timedelta:
+        """Return the delay to the next poll when the last one succeeded."""
+        if self._needs_fetch(now):
+            return POLL_WAITING
+        local = now.astimezone(self.tz)
+        publish = local.replace(
+            hour=PUBLISH_TIME.hour, minute=PUBLISH_TIME.minute, second=0, microsecond=0
+        )
+        if publish <= local:
+            publish += timedelta(days=1)
+        until_publish = publish.astimezone(dt_util.UTC) - now
+        return max(min(until_publish, POLL_IDLE), timedelta(minutes=1))
+
+    def _backoff(self, err: PriceSourceError) -> timedelta:
+        """Return the delay after the n-th failure in a row."""
+        delay = min(BACKOFF_MIN * 2 ** (self._failures - 1), BACKOFF_MAX)
+        if isinstance(err, OctopusRateLimitError) and err.retry_after:
+            delay = max(delay, timedelta(seconds=err.retry_after))
+        return delay
+
+    @override
+    async def _async_update_data(self) -> PriceData:
+        """Fetch what is missing; on failure keep serving the known prices."""
+        now = dt_util.utcnow()
+        self._prune(now)
+        force, self._force_fetch = self._force_fetch, False
+        if not (force or self._needs_fetch(now)) and self.data is not None:
+            self.update_interval = self._next_poll(now)
+            self._update_repairs(now)
+            return self._data()
+        try:
+            fetch = await self.source.async_fetch(self._known, now)
+        except PriceSourceError as err:
+            self._failures += 1
+            self.last_error = str(err)
+            self.update_interval = self._backoff(err)
+            self._update_source_repair(err)
+            self._update_repairs(now)
+            if self._data().slot_at(now) is None:
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="fetch_failed",
+                    translation_placeholders={"error": str(err)},
+                ) from err
+            LOGGER.warning(
+                "Could not fetch prices (attempt %d, retry in %s); "
+                "keeping the %d known prices: %s",
+                self._failures,
+                self.update_interval,
+                len(self._known),
+                err,
+            )
+            return self._data()
+        self._failures = 0
+        self.last_error = None
+        self.last_fetch = now
+        self._update_source_repair(None)
+        merged = merge_slots(self._known, fetch.slots)
+        self.rejected = fetch.rejected + merged.rejected
+        for message in self.rejected:
+            LOGGER.warning("Rejected a price record: %s", message)
+        if merged.slots != self._known:
+            self._known = merged.slots
+            self._prune(now)
+            await self._store.async_save(
+                {
+                    "source": self.source.key,
+                    "slots": [slot.as_dict() for slot in self._known],
+                }
+            )
+        self.update_interval = self._next_poll(now)
+        self._update_repairs(now)
+        return self._data()
+
+    async def async_source_changed(self) -> None:
+        """Fetch now: the source says it has new records (entity state change)."""
+        self._force_fetch = True
+        await self.async_request_refresh()
+
+    @callback
+    def _schedule_tick(self) -> None:
+        """Wake at the next half-hour boundary."""
+        boundary = slot_start(dt_util.utcnow()) + SLOT
+        self._unsub_tick = async_track_point_in_utc_time(
+            self.hass, self._async_tick, boundary
+        )
+
+    async def _async_tick(self, now: datetime) -> None:
+        """Push the new slot to the entities without any network call."""
+        self._schedule_tick()
+        self._update_repairs(now)
+        if self.data is not None:
+            self.async_update_listeners()
+
+    @callback
+    def _update_repairs(self, now: datetime) -> None:
+        """Raise or clear the "tomorrow's prices are missing" repair issue."""
+        local = now.astimezone(self.tz)
+        tomorrow = local.date() + timedelta(days=1)
+        issue_id = f"tomorrow_missing_{self.config_entry.entry_id}"
+        if local.time() >= TOMORROW_MISSING_TIME and not self._data().day_complete(
+            tomorrow
+        ):
+            start, _ = local_day_bounds(tomorrow, self.tz)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="tomorrow_missing",
+                translation_placeholders={
+                    "date": tomorrow.isoformat(),
+                    "known": str(len(self._data().between(start, start + 50 * SLOT))),
+                    "error": self.last_error or "-",
+                },
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @callback
+    def _update_source_repair(self, err: PriceSourceError | None) -> None:
+        """Raise or clear the "rates entity missing" repair issue."""
+        issue_id = f"rates_entity_missing_{self.config_entry.entry_id}"
+        if isinstance(err, MissingEntitiesError):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="rates_entity_missing",
+                translation_placeholders={"entities": ", ".join(err.entity_ids)},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)

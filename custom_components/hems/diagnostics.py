@@ -1,0 +1,33 @@
+"""Diagnostics for hems (the API key and account number are redacted)."""
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from . import HemsConfigEntry
+from .const import CONF_ACCOUNT_NUMBER, CONF_API_KEY
+
+TO_REDACT = {CONF_API_KEY, CONF_ACCOUNT_NUMBER}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: HemsConfigEntry
+) -> dict[str, Any]:
+    """Return the entry's settings and the state of its price coordinator."""
+    prices = entry.runtime_data.prices
+    slots = prices.data.slots
+    return {
+        "data": async_redact_data(dict(entry.data), TO_REDACT),
+        "options": async_redact_data(dict(entry.options), TO_REDACT),
+        "prices": {
+            "source": prices.source.key,
+            "known_slots": len(slots),
+            "first_start": slots[0].start.isoformat() if slots else None,
+            "last_end": slots[-1].end.isoformat() if slots else None,
+            "last_fetch": prices.last_fetch.isoformat() if prices.last_fetch else None,
+            "last_error": prices.last_error,
+            "rejected": list(prices.rejected),
+            "update_interval": str(prices.update_interval),
+        },
+    }

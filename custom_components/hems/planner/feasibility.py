@@ -1,0 +1,51 @@
+"""Whether a set of decisions meets every load's requirements and the limit."""
+
+from .eligibility import cycle_starts, run_slots
+from .models import Battery, CycleLoad, Decisions, InterruptibleLoad, Problem
+from .simulate import simulate_detail
+
+LIMIT_TOLERANCE_KWH = 1e-6
+
+
+def violations(problem: Problem, decisions: Decisions) -> list[str]:
+    """Every broken requirement, as readable sentences (empty if feasible)."""
+    found: list[str] = []
+    for load in problem.loads:
+        match load:
+            case InterruptibleLoad():
+                run = run_slots(problem, load)
+                on = decisions.on[load.id]
+                chosen = {i for i, flag in enumerate(on) if flag}
+                if not chosen <= set(run.eligible):
+                    found.append(f"{load.id}: runs outside its eligible slots")
+                if len(chosen) != run.count:
+                    found.append(f"{load.id}: runs {len(chosen)} slots, not {run.count}")
+                if not set(run.forced) <= chosen:
+                    found.append(f"{load.id}: skips an opportunistic slot")
+            case CycleLoad():
+                starts = cycle_starts(problem, load)
+                start = decisions.start[load.id]
+                if start is None and starts.allowed:
+                    found.append(f"{load.id}: deferred although a start is allowed")
+                if start is not None and start not in starts.allowed:
+                    found.append(f"{load.id}: start {start} not allowed")
+            case Battery():
+                if len(decisions.mode[load.id]) != len(problem.slots):
+                    found.append(f"{load.id}: wrong number of modes")
+    if problem.import_limit_kw is not None:
+        cap = problem.import_limit_kw * problem.slot_hours + LIMIT_TOLERANCE_KWH
+        net = simulate_detail(problem, decisions).net_import_kwh
+        found.extend(
+            f"slot {i}: net import {kwh:.4f} kWh over the limit"
+            for i, kwh in enumerate(net)
+            if kwh > cap
+        )
+    return found
+
+
+def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> float:
+    """Total energy imported above the import limit."""
+    if problem.import_limit_kw is None:
+        return 0.0
+    cap = problem.import_limit_kw * problem.slot_hours
+    return sum(max(0.0, kwh - cap) for kwh in net_import_kwh)

@@ -1,0 +1,148 @@
+"""Data model of a planning problem, the decisions and the resulting plan.
+
+All datetimes are timezone-aware UTC; prices are p/kWh, powers kW, energies kWh.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class BatteryMode(StrEnum):
+    """What the battery does in one slot."""
+
+    FORCE_CHARGE = "force_charge"
+    NORMAL = "normal"
+    CHARGE_ONLY = "charge_only"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Slot:
+    """One priced slot of the horizon."""
+
+    start: datetime
+    price: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Window:
+    """A half-open time window [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InterruptibleLoad:
+    """Constant power for ``slots`` slots anywhere in its window.
+
+    Only slots priced at or below ``max_price`` are eligible.  Every eligible
+    slot priced at or below ``opportunistic_price`` is run as well.
+    """
+
+    id: str
+    power_kw: float
+    slots: int
+    window: Window | None = None
+    max_price: float | None = None
+    opportunistic_price: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CycleLoad:
+    """A non-interruptible cycle drawing ``profile_kwh[i]`` in its i-th slot."""
+
+    id: str
+    profile_kwh: tuple[float, ...]
+    window: Window | None = None
+    max_cost: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Battery:
+    """A home battery steered through :class:`BatteryMode` per slot."""
+
+    id: str
+    capacity_kwh: float
+    soc_kwh: float
+    min_soc_kwh: float = 0.0
+    charge_kw: float
+    discharge_kw: float
+    efficiency: float = 1.0
+
+
+type Load = InterruptibleLoad | CycleLoad | Battery
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Problem:
+    """Everything the planner needs: prices, site and loads."""
+
+    slot_minutes: int = 30
+    slots: tuple[Slot, ...]
+    base_load_kw: tuple[float, ...] | float = 0.0
+    import_limit_kw: float | None = None
+    loads: tuple[Load, ...] = ()
+
+    @property
+    def slot_hours(self) -> float:
+        """Length of one slot in hours."""
+        return self.slot_minutes / 60
+
+    @property
+    def slot_length(self) -> timedelta:
+        """Length of one slot."""
+        return timedelta(minutes=self.slot_minutes)
+
+    @property
+    def prices(self) -> list[float]:
+        """Price of every slot, p/kWh."""
+        return [slot.price for slot in self.slots]
+
+    @property
+    def base_kw(self) -> list[float]:
+        """Base load of every slot, kW."""
+        if isinstance(self.base_load_kw, tuple):
+            return list(self.base_load_kw)
+        return [float(self.base_load_kw)] * len(self.slots)
+
+    @property
+    def end(self) -> datetime:
+        """End of the last slot."""
+        return self.slots[-1].start + self.slot_length
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decisions:
+    """What every load does: on/off per slot, a cycle start slot, battery modes."""
+
+    on: Mapping[str, tuple[bool, ...]] = field(default_factory=dict)
+    start: Mapping[str, int | None] = field(default_factory=dict)
+    mode: Mapping[str, tuple[BatteryMode, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Explanation:
+    """Why a load runs when it does, and what that costs."""
+
+    summary: str
+    cost: float
+    energy_kwh: float
+    shortfall_slots: int = 0
+    deferred: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Plan:
+    """The decisions for a problem with their simulated cost."""
+
+    problem: Problem
+    decisions: Decisions
+    cost: float
+    net_import_kw: tuple[float, ...]
+    soc_kwh: tuple[float, ...]
+    explain: Mapping[str, Explanation]
+    method: str
+    limit_violation_kwh: float = 0.0
+    notes: tuple[str, ...] = ()

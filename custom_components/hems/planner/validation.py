@@ -1,0 +1,147 @@
+"""Semantic checks of a :class:`Problem`; errors name the JSON field."""
+
+from datetime import datetime, timedelta
+import math
+
+from .errors import ProblemError
+from .models import Battery, CycleLoad, InterruptibleLoad, Problem, Window
+
+MAX_SLOT_MINUTES = 24 * 60
+
+
+def _finite(value: float, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProblemError(field, "must be a number")
+    if not math.isfinite(value):
+        raise ProblemError(field, "must be a finite number")
+
+
+def _at_least(value: float, low: float, field: str) -> None:
+    _finite(value, field)
+    if value < low:
+        raise ProblemError(field, f"must be >= {low:g}, got {value:g}")
+
+
+def _positive(value: float, field: str) -> None:
+    _finite(value, field)
+    if value <= 0:
+        raise ProblemError(field, f"must be > 0, got {value:g}")
+
+
+def _utc(moment: datetime, field: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() != timedelta(0):
+        raise ProblemError(field, "must be a timezone-aware UTC datetime")
+
+
+def _window(window: Window | None, problem: Problem, field: str) -> None:
+    if window is None:
+        return
+    _utc(window.start, f"{field}.start")
+    _utc(window.end, f"{field}.end")
+    if window.end <= window.start:
+        raise ProblemError(f"{field}.end", "must be after window.start")
+    if window.end <= problem.slots[0].start or window.start >= problem.end:
+        raise ProblemError(
+            field,
+            f"outside the horizon {problem.slots[0].start:%Y-%m-%dT%H:%MZ}"
+            f"..{problem.end:%Y-%m-%dT%H:%MZ}",
+        )
+
+
+def _slots(problem: Problem) -> None:
+    minutes = problem.slot_minutes
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise ProblemError("slot_minutes", "must be an integer")
+    if not 0 < minutes <= MAX_SLOT_MINUTES:
+        raise ProblemError("slot_minutes", f"must be in 1..{MAX_SLOT_MINUTES}")
+    if not problem.slots:
+        raise ProblemError("slots", "must not be empty")
+    length = problem.slot_length
+    for i, slot in enumerate(problem.slots):
+        _utc(slot.start, f"slots[{i}].start")
+        _finite(slot.price, f"slots[{i}].price")
+        if i and slot.start != problem.slots[i - 1].start + length:
+            expected = problem.slots[i - 1].start + length
+            raise ProblemError(
+                f"slots[{i}].start",
+                f"expected {expected:%Y-%m-%dT%H:%M:%SZ}: slots must be "
+                f"contiguous and ascending, {minutes} minutes apart",
+            )
+
+
+def _site(problem: Problem) -> None:
+    base = problem.base_load_kw
+    if isinstance(base, tuple):
+        if len(base) != len(problem.slots):
+            raise ProblemError(
+                "base_load_kw",
+                f"has {len(base)} values for {len(problem.slots)} slots",
+            )
+        for i, value in enumerate(base):
+            _at_least(value, 0, f"base_load_kw[{i}]")
+    else:
+        _at_least(base, 0, "base_load_kw")
+    if problem.import_limit_kw is not None:
+        _positive(problem.import_limit_kw, "import_limit_kw")
+
+
+def _interruptible(load: InterruptibleLoad, problem: Problem, field: str) -> None:
+    _positive(load.power_kw, f"{field}.power_kw")
+    if isinstance(load.slots, bool) or not isinstance(load.slots, int):
+        raise ProblemError(f"{field}.slots", "must be an integer")
+    if load.slots < 0:
+        raise ProblemError(f"{field}.slots", "must be >= 0")
+    _window(load.window, problem, f"{field}.window")
+    if load.max_price is not None:
+        _finite(load.max_price, f"{field}.max_price")
+    if load.opportunistic_price is not None:
+        _finite(load.opportunistic_price, f"{field}.opportunistic_price")
+
+
+def _cycle(load: CycleLoad, problem: Problem, field: str) -> None:
+    if not load.profile_kwh:
+        raise ProblemError(f"{field}.profile_kwh", "must not be empty")
+    for i, value in enumerate(load.profile_kwh):
+        _at_least(value, 0, f"{field}.profile_kwh[{i}]")
+    _window(load.window, problem, f"{field}.window")
+    if load.max_cost is not None:
+        _finite(load.max_cost, f"{field}.max_cost")
+
+
+def _battery(load: Battery, field: str) -> None:
+    _positive(load.capacity_kwh, f"{field}.capacity_kwh")
+    for name in ("soc_kwh", "min_soc_kwh"):
+        value = getattr(load, name)
+        _at_least(value, 0, f"{field}.{name}")
+        if value > load.capacity_kwh:
+            raise ProblemError(f"{field}.{name}", "must not exceed capacity_kwh")
+    _at_least(load.charge_kw, 0, f"{field}.charge_kw")
+    _at_least(load.discharge_kw, 0, f"{field}.discharge_kw")
+    _positive(load.efficiency, f"{field}.efficiency")
+    if load.efficiency > 1:
+        raise ProblemError(f"{field}.efficiency", "must be <= 1")
+
+
+def validate_problem(problem: Problem) -> None:
+    """Raise :class:`ProblemError` naming the first invalid field."""
+    _slots(problem)
+    _site(problem)
+    seen: set[str] = set()
+    batteries = 0
+    for i, load in enumerate(problem.loads):
+        field = f"loads[{i}]"
+        if not isinstance(load.id, str) or not load.id:
+            raise ProblemError(f"{field}.id", "must be a non-empty string")
+        if load.id in seen:
+            raise ProblemError(f"{field}.id", f"duplicate id {load.id!r}")
+        seen.add(load.id)
+        match load:
+            case InterruptibleLoad():
+                _interruptible(load, problem, field)
+            case CycleLoad():
+                _cycle(load, problem, field)
+            case Battery():
+                batteries += 1
+                if batteries > 1:
+                    raise ProblemError(field, "only one battery is supported")
+                _battery(load, field)
