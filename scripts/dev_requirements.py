@@ -1,6 +1,7 @@
-"""Print the pip requirements of the integrations config/configuration.yaml loads.
+"""Print the pip requirements of the integrations the development HA loads.
 
-Follows each integration's manifest dependencies, so `scripts/develop` can
+Those are Home Assistant's default integrations and the ones named in
+config/configuration.yaml. Follows each integration's manifest dependencies, so `scripts/develop` can
 install exactly what the development Home Assistant needs and run offline
 with --skip-pip.
 """
@@ -10,6 +11,7 @@ import json
 from pathlib import Path
 import sys
 
+from homeassistant import bootstrap
 import homeassistant.components
 import yaml
 
@@ -36,6 +38,11 @@ def main() -> None:
     Loader.add_multi_constructor("!", lambda *_: None)
     config = yaml.load(Path(sys.argv[1]).read_text(), Loader=Loader)  # noqa: S506
     todo = [key for key in config if key != "homeassistant"]
+    todo += [
+        *bootstrap.CORE_INTEGRATIONS,
+        *(bootstrap.LOGGING_AND_HTTP_DEPS_INTEGRATIONS - {"sentry"}),
+        *bootstrap.DEFAULT_INTEGRATIONS,
+    ]
     seen: set[str] = set()
     requirements: set[str] = set()
     while todo:

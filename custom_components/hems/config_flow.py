@@ -27,7 +27,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
+import probatio
 
 from .const import (
     CONF_ACCOUNT_NUMBER,
@@ -81,20 +81,24 @@ type Errors = dict[str, str]
 type Placeholders = dict[str, str]
 
 
-def source_schema(source: PriceSourceType, product: str = "") -> vol.Schema:
+def source_schema(source: PriceSourceType, product: str = "") -> probatio.Schema:
     """Return the form of a price source's settings."""
     match source:
         case PriceSourceType.OCTOPUS:
-            return vol.Schema(
+            return probatio.Schema(
                 {
-                    vol.Required(CONF_REGION): REGION_SELECTOR,
-                    vol.Required(CONF_PRODUCT, default=product): TextSelector(),
+                    probatio.Required(CONF_REGION): REGION_SELECTOR,
+                    probatio.Required(CONF_PRODUCT, default=product): TextSelector(),
                 }
             )
         case PriceSourceType.ENTITY:
-            return vol.Schema({vol.Required(CONF_RATES_ENTITIES): RATES_SELECTOR})
+            return probatio.Schema(
+                {probatio.Required(CONF_RATES_ENTITIES): RATES_SELECTOR}
+            )
         case PriceSourceType.REPLAY:
-            return vol.Schema({vol.Required(CONF_REPLAY_FILE): TextSelector()})
+            return probatio.Schema(
+                {probatio.Required(CONF_REPLAY_FILE): TextSelector()}
+            )
 
 
 async def test_source(
@@ -281,11 +285,11 @@ class HemsOptionsFlow(OptionsFlowWithReload):
             errors, placeholders = await self._async_test_account(user_input)
             if not errors:
                 return self.async_create_entry(data=user_input)
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Optional(CONF_GAS_PRICE): PRICE_SELECTOR,
-                vol.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
-                vol.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
+                probatio.Optional(CONF_GAS_PRICE): PRICE_SELECTOR,
+                probatio.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
+                probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
             }
         )
         return self.async_show_form(

@@ -134,7 +134,7 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     def _backoff(self, err: PriceSourceError) -> timedelta:
         """Return the delay after the n-th failure in a row."""
-        delay = min(BACKOFF_MIN * 2 ** (self._failures - 1), BACKOFF_MAX)
+        delay = min(BACKOFF_MIN * (1 << min(self._failures - 1, 16)), BACKOFF_MAX)
         if isinstance(err, OctopusRateLimitError) and err.retry_after:
             delay = max(delay, timedelta(seconds=err.retry_after))
         return delay

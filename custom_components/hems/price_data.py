@@ -93,8 +93,3 @@ class PriceData:
     def local_date(self, when: datetime) -> date:
         """Return the local calendar date of ``when``."""
         return when.astimezone(self.tz).date()
-
-    @property
-    def last_end(self) -> datetime | None:
-        """Return the end of the last known slot."""
-        return self.slots[-1].end if self.slots else None

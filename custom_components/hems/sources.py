@@ -25,8 +25,9 @@ from .prices import (
 class PriceSource(Protocol):
     """Something that returns new price records."""
 
-    key: str
-    """Identifies the source's prices; cached prices of another key are dropped."""
+    @property
+    def key(self) -> str:
+        """Identify the source's prices; cached prices of another key are dropped."""
 
     async def async_fetch(self, known: Sequence[PriceSlot], now: datetime) -> RateFetch:
         """Return the records available now (may overlap ``known``)."""

@@ -120,7 +120,10 @@ class FakeOctopus:
         return AiohttpClientMockResponse(method, url, status=HTTPStatus.NOT_FOUND)
 
     def _rates(self, method: str, url: URL) -> AiohttpClientMockResponse:
-        if PRODUCT not in url.path:
+        if not any(
+            f"/products/{product['code']}/" in url.path
+            for product in products_page()["results"]
+        ):
             return AiohttpClientMockResponse(
                 method, url, status=HTTPStatus.NOT_FOUND, json={"detail": "Not found."}
             )

@@ -70,7 +70,7 @@ async def start_source(hass: HomeAssistant, source: str) -> str:
 async def test_octopus_discovers_product_and_creates_entry(
     hass: HomeAssistant, octopus: FakeOctopus
 ) -> None:
-    """The current Agile import product is offered; the entry is created."""
+    """The Agile import product current at the time is offered."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -79,7 +79,8 @@ async def test_octopus_discovers_product_and_creates_entry(
     )
     schema = result["data_schema"].schema
     product_default = next(key for key in schema if key == CONF_PRODUCT).default()
-    assert product_default == PRODUCT
+    # In September 2020 that was the first Agile product, not today's.
+    assert product_default == "AGILE-18-02-21"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_REGION: "A", CONF_PRODUCT: " agile-24-10-01 "}
@@ -240,6 +241,8 @@ async def test_reconfigure_octopus(
     assert result["reason"] == "reconfigure_successful"
     assert octopus_entry.data[CONF_REGION] == "C"
     assert octopus_entry.title == "Octopus AGILE-24-10-01 (London)"
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(octopus_entry.entry_id)
 
 
 async def test_reconfigure_entity_source(hass: HomeAssistant) -> None:
@@ -256,6 +259,8 @@ async def test_reconfigure_entity_source(hass: HomeAssistant) -> None:
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_RATES_ENTITIES] == ["event.next_day_rates"]
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_options_flow(
@@ -269,7 +274,11 @@ async def test_options_flow(
     aioclient_mock.get(f"{API}/accounts/A-0000DEAD/", status=HTTPStatus.NOT_FOUND)
     aioclient_mock.get(f"{API}/accounts/A-0000BAD0/", status=HTTPStatus.UNAUTHORIZED)
     aioclient_mock.get(f"{API}/accounts/A-00000500/", exc=ClientError("down"))
-    aioclient_mock.get(account_url, json={"number": "A-1234ABCD", "properties": []})
+    aioclient_mock.get(
+        account_url,
+        json={"number": "A-1234ABCD", "properties": []},
+        headers={"Content-Type": "application/json"},
+    )
 
     result = await hass.config_entries.options.async_init(octopus_entry.entry_id)
     assert result["step_id"] == "init"

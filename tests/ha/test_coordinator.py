@@ -214,6 +214,7 @@ async def test_outage_keeps_known_prices_and_never_invents_one(
     await advance(hass, freezer, datetime(2020, 9, 27, 23, 0, 5, tzinfo=UTC))
     assert price_state(hass, "current_price") == STATE_UNAVAILABLE
     assert price_state(hass, "next_price") == STATE_UNAVAILABLE
+    assert price_state(hass, "cheapest_upcoming_slot") == STATE_UNAVAILABLE
 
 
 async def test_first_fetch_failing_retries_setup(
@@ -353,3 +354,35 @@ async def test_clock_change_days(
     entry = MockConfigEntry(domain=DOMAIN, data=dict(octopus_entry.data), entry_id="X")
     await set_up(hass, entry)
     assert state(hass, "binary_sensor", "X", "tomorrow_available").state == STATE_OFF
+
+
+async def test_bad_cached_records_are_skipped(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    octopus_entry: MockConfigEntry,
+    hass_storage: dict[str, object],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged cache entry is logged and ignored; the good ones are kept."""
+    freezer.move_to(MORNING)
+    octopus.failures = [HTTPStatus.SERVICE_UNAVAILABLE]
+    hass_storage[f"hems.{ENTRY}.prices"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"hems.{ENTRY}.prices",
+        "data": {
+            "source": "octopus:AGILE-24-10-01:A",
+            "slots": [
+                {"start": "2020-09-27T09:00:00+00:00", "end": "bad", "value": 1.0},
+                {
+                    "start": "2020-09-27T09:00:00+00:00",
+                    "end": "2020-09-27T09:30:00+00:00",
+                    "value": 12.5,
+                },
+            ],
+        },
+    }
+    await set_up(hass, octopus_entry)
+    assert "Ignoring a cached price" in caplog.text
+    assert float(price_state(hass, "current_price")) == 12.5

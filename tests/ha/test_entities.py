@@ -8,16 +8,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-)
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.hems.const import (
     CONF_ACCOUNT_NUMBER,
     CONF_API_KEY,
     CONF_GAS_PRICE,
 )
+from custom_components.hems.diagnostics import async_get_config_entry_diagnostics
 
 from .conftest import FakeOctopus
 from .helpers import real_prices, state
@@ -60,7 +57,6 @@ async def test_diagnostics_redact_the_account(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     octopus: FakeOctopus,
-    hass_client: ClientSessionGenerator,
 ) -> None:
     """The API key and account number never appear in diagnostics."""
     freezer.move_to(EVENING)
@@ -79,7 +75,7 @@ async def test_diagnostics_redact_the_account(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     text = json.dumps(diagnostics)
     assert "sk_live_secret" not in text
     assert "A-1" not in text

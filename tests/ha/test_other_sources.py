@@ -85,7 +85,9 @@ async def test_entity_source_follows_the_rates_entities(
     # Both entities vanish: a repair issue names them, known prices stay.
     hass.states.async_remove(CURRENT)
     hass.states.async_remove(NEXT)
-    await entry.runtime_data.prices.async_source_changed()
+    later = datetime(2020, 9, 27, 9, 11, tzinfo=UTC)  # after the refresh cooldown
+    freezer.move_to(later)
+    async_fire_time_changed(hass, later)
     await hass.async_block_till_done()
     issue = issue_registry.async_get_issue(DOMAIN, "rates_entity_missing_E")
     assert issue is not None

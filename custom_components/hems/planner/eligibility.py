@@ -36,9 +36,7 @@ def run_slots(problem: Problem, load: InterruptibleLoad) -> RunSlots:
     window = window_slots(problem, load.window)
     slots = problem.slots
     eligible = tuple(
-        i
-        for i in window
-        if load.max_price is None or slots[i].price <= load.max_price
+        i for i in window if load.max_price is None or slots[i].price <= load.max_price
     )
     forced: tuple[int, ...] = ()
     if load.opportunistic_price is not None:

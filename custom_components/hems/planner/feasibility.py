@@ -19,7 +19,9 @@ def violations(problem: Problem, decisions: Decisions) -> list[str]:
                 if not chosen <= set(run.eligible):
                     found.append(f"{load.id}: runs outside its eligible slots")
                 if len(chosen) != run.count:
-                    found.append(f"{load.id}: runs {len(chosen)} slots, not {run.count}")
+                    found.append(
+                        f"{load.id}: runs {len(chosen)} slots, not {run.count}"
+                    )
                 if not set(run.forced) <= chosen:
                     found.append(f"{load.id}: skips an opportunistic slot")
             case CycleLoad():

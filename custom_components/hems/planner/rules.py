@@ -11,13 +11,22 @@ import math
 import statistics
 
 from .eligibility import CycleStarts, RunSlots, cycle_starts, run_slots
-from .models import Battery, BatteryMode, CycleLoad, Decisions, InterruptibleLoad, Problem
+from .models import (
+    Battery,
+    BatteryMode,
+    CycleLoad,
+    Decisions,
+    InterruptibleLoad,
+    Problem,
+)
 
 
 def cheapest_run(prices: list[float], run: RunSlots) -> tuple[int, ...]:
     """Forced slots plus the cheapest others, ties to the earliest; sorted."""
     forced = set(run.forced)
-    others = sorted((i for i in run.eligible if i not in forced), key=lambda i: (prices[i], i))
+    others = sorted(
+        (i for i in run.eligible if i not in forced), key=lambda i: (prices[i], i)
+    )
     return tuple(sorted([*run.forced, *others[: run.count - len(forced)]]))
 
 
@@ -75,7 +84,9 @@ def battery_rule(
     )
 
 
-def rule_decisions(problem: Problem, *, discharge_above: float | None = None) -> Decisions:
+def rule_decisions(
+    problem: Problem, *, discharge_above: float | None = None
+) -> Decisions:
     """The simple per-device rules for every load (the import limit is ignored)."""
     base = independent_decisions(problem)
     mode = {

@@ -10,7 +10,14 @@ never exports; ``charge_only`` holds.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .models import Battery, BatteryMode, CycleLoad, Decisions, InterruptibleLoad, Problem
+from .models import (
+    Battery,
+    BatteryMode,
+    CycleLoad,
+    Decisions,
+    InterruptibleLoad,
+    Problem,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,7 +73,9 @@ def battery_step(
         draw = max(0.0, min(battery.charge_kw * dt, room))
         return draw, min(battery.capacity_kwh, soc + draw * battery.efficiency)
     if mode is BatteryMode.NORMAL:
-        out = max(0.0, min(battery.discharge_kw * dt, soc - battery.min_soc_kwh, demand_kwh))
+        out = max(
+            0.0, min(battery.discharge_kw * dt, soc - battery.min_soc_kwh, demand_kwh)
+        )
         return -out, soc - out
     return 0.0, soc
 

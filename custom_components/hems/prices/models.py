@@ -30,6 +30,30 @@ REGIONS: Final[dict[str, str]] = {
 """The 14 GB grid supply point groups by the letter Octopus tariff codes end in."""
 
 
+def _utc_field(moment: object, name: str) -> datetime:
+    if not isinstance(moment, datetime):
+        raise InvalidPriceRecord(
+            f"PriceSlot.{name}: expected a datetime, got "
+            f"{type(moment).__name__} {show(moment)}"
+        )
+    return to_utc(moment, name)
+
+
+def _value_field(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidPriceRecord(
+            f"PriceSlot.value: expected a number, got {type(value).__name__} "
+            f"{show(value)}"
+        )
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidPriceRecord(f"PriceSlot.value: {show(value)} is not finite")
+    return number
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PriceSlot:
     """One unit rate: `value` p/kWh inc VAT from `start` (inclusive) to `end`.
@@ -46,30 +70,18 @@ class PriceSlot:
 
     def __post_init__(self) -> None:
         """Check the fields and normalise the datetimes to UTC."""
-        for name in ("start", "end"):
-            moment: object = getattr(self, name)
-            if not isinstance(moment, datetime):
-                raise InvalidPriceRecord(
-                    f"PriceSlot.{name}: expected a datetime, got "
-                    f"{type(moment).__name__} {show(moment)}"
-                )
-            if moment.tzinfo is not UTC:
-                object.__setattr__(self, name, to_utc(moment, name))
-        if self.end <= self.start:
+        # Fast path first: the replay reader builds tens of thousands of slots.
+        if type(self.start) is not datetime or self.start.tzinfo is not UTC:
+            object.__setattr__(self, "start", _utc_field(self.start, "start"))
+        if type(self.end) is not datetime or self.end.tzinfo is not UTC:
+            object.__setattr__(self, "end", _utc_field(self.end, "end"))
+        if not self.end > self.start:
             raise InvalidPriceRecord(
                 f"PriceSlot: end {self.end.isoformat()} is not after "
                 f"start {self.start.isoformat()}"
             )
-        value: object = self.value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidPriceRecord(
-                f"PriceSlot.value: expected a number, got {type(value).__name__} "
-                f"{show(value)}"
-            )
-        if not math.isfinite(value):
-            raise InvalidPriceRecord(f"PriceSlot.value: {value!r} is not finite")
-        if type(value) is not float:
-            object.__setattr__(self, "value", float(value))
+        if type(self.value) is not float or not math.isfinite(self.value):
+            object.__setattr__(self, "value", _value_field(self.value))
 
     def as_dict(self) -> dict[str, str | float]:
         """Return a JSON-ready dict for storage (see `from_dict`)."""

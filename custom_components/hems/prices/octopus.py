@@ -38,7 +38,7 @@ MAX_PAGES: Final = 50
 UNIT_RATES_PAGE_SIZE: Final = 1500
 """The API's largest page size: 31 days of half-hours fit in one page."""
 
-_FAVOURED_PAYMENT_METHODS: Final = frozenset({None, "DIRECT_DEBIT"})
+_FAVOURED_PAYMENT_METHOD: Final = "DIRECT_DEBIT"
 _PRODUCT_CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 _ACCOUNT_NUMBER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _DETAIL_MAX: Final = 200
@@ -72,8 +72,10 @@ def tariff_code(product: str, region: str) -> str:
 
 
 def _iso_z(moment: datetime, name: str) -> str:
-    if not isinstance(moment, datetime) or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be an aware datetime, got {moment!r}")
+    if not isinstance(moment, datetime):
+        raise TypeError(f"{name} must be a datetime, got {moment!r}")
+    if moment.utcoffset() is None:
+        raise ValueError(f"{name} {moment!r} is naive; pass an aware datetime")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -137,19 +139,18 @@ class OctopusClient:
     ) -> dict[str, Any]:
         """GET `url` and return its JSON object, mapping every failure."""
         what = f"GET {url.path}"
-        auth = (
-            aiohttp.BasicAuth(self._api_key, "")
-            if authenticate and self._api_key
-            else None
-        )
+        headers = {"Accept": "application/json"}
+        if authenticate and self._api_key:
+            headers["Authorization"] = aiohttp.encode_basic_auth(self._api_key, "")
         try:
             async with (
                 asyncio.timeout(self._request_timeout),
                 self._session.get(
                     url,
                     params=params,
-                    auth=auth,
-                    headers={"Accept": "application/json"},
+                    headers=headers,
+                    # Credentials are never carried through a redirect.
+                    allow_redirects=not authenticate,
                 ) as response,
             ):
                 if response.status not in _HTTP_OK_RANGE:
@@ -343,13 +344,11 @@ class OctopusClient:
                     rejected.append(f"{where}: {err}")
                     continue
                 parsed.append((slot, method))
-        favoured = {
-            slot.start for slot, method in parsed if method in _FAVOURED_PAYMENT_METHODS
-        }
+        favoured = {slot.start for slot, method in parsed if _is_favoured(method)}
         kept = (
             slot
             for slot, method in parsed
-            if method in _FAVOURED_PAYMENT_METHODS or slot.start not in favoured
+            if _is_favoured(method) or slot.start not in favoured
         )
         merged = merge_slots((), kept)
         rejected.extend(f"{tariff}: {message}" for message in merged.rejected)
@@ -376,6 +375,11 @@ class OctopusClient:
         await self._get(
             URL(f"{self._base_url}/accounts/{account_number}/"), authenticate=True
         )
+
+
+def _is_favoured(payment_method: str | None) -> bool:
+    """Return whether a rate's payment method is the one to keep (DD or none)."""
+    return payment_method is None or payment_method.upper() == _FAVOURED_PAYMENT_METHOD
 
 
 def _payment_method(record: Mapping[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 import zlib
 
-from ._checks import SLOT, slot_problem, to_price, to_utc
+from ._checks import MAX_PRICE, MIN_PRICE, SLOT, slot_problem, to_price, to_utc
 from .exceptions import InvalidPriceRecord, PriceFileError
 from .models import PriceSlot
 
@@ -37,7 +37,7 @@ type _WallTime = tuple[int, int, int]
 
 @contextlib.contextmanager
 def _open_text(path: Path) -> Iterator[TextIO]:
-    if path.suffix == ".gz":
+    if path.suffix.lower() == ".gz":
         with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as handle:
             yield handle
     else:
@@ -55,13 +55,14 @@ def load_price_history(path: Path) -> tuple[PriceSlot, ...]:
     path = Path(path)
     try:
         with _open_text(path) as handle:
-            return _read_history(csv.reader(handle), path)
+            return _read_history(handle, path)
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as err:
         raise PriceFileError(f"{path}: cannot read the file: {err}") from err
 
 
-def _read_history(reader: Iterator[list[str]], path: Path) -> tuple[PriceSlot, ...]:
-    line = 1
+def _read_history(handle: TextIO, path: Path) -> tuple[PriceSlot, ...]:
+    reader = csv.reader(handle)
+    slots: list[PriceSlot] = []
     try:
         header = next(reader, None)
         if header is None:
@@ -73,22 +74,21 @@ def _read_history(reader: Iterator[list[str]], path: Path) -> tuple[PriceSlot, .
                 f"{path}: line 1: header {','.join(header)!r}, expected "
                 f"{','.join(HISTORY_HEADER)!r}"
             )
-        slots: list[PriceSlot] = []
         previous_end: datetime | None = None
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
             if not row:
                 continue
-            slot = _history_row(row, path, line)
+            slot = _history_row(row, path, reader.line_num)
             if previous_end is not None and slot.start < previous_end:
                 raise PriceFileError(
-                    f"{path}: line {line}: slot {slot.start.isoformat()} starts "
-                    f"before the previous row ends ({previous_end.isoformat()}); "
-                    "rows must be sorted ascending without overlaps"
+                    f"{path}: line {reader.line_num}: slot {slot.start.isoformat()} "
+                    f"starts before the previous row ends ({previous_end.isoformat()});"
+                    " rows must be sorted ascending without overlaps"
                 )
             previous_end = slot.end
             slots.append(slot)
     except csv.Error as err:
-        raise PriceFileError(f"{path}: line {line + 1}: {err}") from err
+        raise PriceFileError(f"{path}: line {reader.line_num}: {err}") from err
     if not slots:
         raise PriceFileError(f"{path}: no price rows after the header")
     return tuple(slots)
@@ -107,17 +107,28 @@ def _history_row(row: list[str], path: Path, line: int) -> PriceSlot:
 
 
 def _history_slot(start_text: str, end_text: str, value_text: str) -> PriceSlot:
+    # Fast path for well-formed rows; the checks' own messages for the rest.
+    try:
+        start = datetime.fromisoformat(start_text)
+        end = datetime.fromisoformat(end_text)
+    except ValueError:
+        start = to_utc(start_text, "valid_from_utc")
+        end = to_utc(end_text, "valid_to_utc")
+    if start.tzinfo is not UTC:
+        start = to_utc(start, "valid_from_utc")
+    if end.tzinfo is not UTC:
+        end = to_utc(end, "valid_to_utc")
+    if problem := slot_problem(start, end):
+        raise InvalidPriceRecord(problem)
     try:
         value = float(value_text)
     except ValueError:
         raise InvalidPriceRecord(
             f"field 'value_inc_vat': {value_text[:40]!r} is not a number"
         ) from None
-    start = to_utc(start_text, "valid_from_utc")
-    end = to_utc(end_text, "valid_to_utc")
-    if problem := slot_problem(start, end):
-        raise InvalidPriceRecord(problem)
-    return PriceSlot(start=start, end=end, value=to_price(value, "value_inc_vat"))
+    if not MIN_PRICE <= value <= MAX_PRICE:
+        value = to_price(value, "value_inc_vat")
+    return PriceSlot(start=start, end=end, value=value)
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:

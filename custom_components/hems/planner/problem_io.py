@@ -1,0 +1,281 @@
+"""Problem and plan JSON (the CLI contract, documented in docs/planner.md)."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import ProblemError
+from .models import (
+    Battery,
+    CycleLoad,
+    InterruptibleLoad,
+    Load,
+    Plan,
+    Problem,
+    Slot,
+    Window,
+)
+from .validation import validate_problem
+
+_TOP = {"slot_minutes", "slots", "base_load_kw", "import_limit_kw", "loads"}
+_FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type: (required, optional)
+    "interruptible": (
+        {"id", "type", "power_kw", "slots"},
+        {"window", "max_price", "opportunistic_price"},
+    ),
+    "cycle": ({"id", "type", "profile_kwh"}, {"window", "max_cost"}),
+    "battery": (
+        {"id", "type", "capacity_kwh", "soc_kwh", "charge_kw", "discharge_kw"},
+        {"min_soc_kwh", "efficiency"},
+    ),
+}
+
+
+def _object(value: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ProblemError(field, "must be an object")
+    return value
+
+
+def _keys(
+    obj: Mapping[str, Any], required: set[str], optional: set[str], field: str
+) -> None:
+    for key in sorted(required - obj.keys()):
+        raise ProblemError(f"{field}.{key}" if field else key, "is required")
+    for key in sorted(obj.keys() - required - optional):
+        raise ProblemError(f"{field}.{key}" if field else key, "unknown field")
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProblemError(field, f"must be a number, got {value!r}")
+    return float(value)
+
+
+def _optional_number(value: Any, field: str) -> float | None:
+    return None if value is None else _number(value, field)
+
+
+def _integer(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProblemError(field, f"must be an integer, got {value!r}")
+    return value
+
+
+def _time(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise ProblemError(field, "must be an ISO 8601 date-time string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ProblemError(field, f"not an ISO 8601 date-time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise ProblemError(field, f"needs a timezone (e.g. 'Z'): {value!r}")
+    return moment.astimezone(UTC)
+
+
+def _window(value: Any, field: str) -> Window | None:
+    if value is None:
+        return None
+    obj = _object(value, field)
+    _keys(obj, {"start", "end"}, set(), field)
+    return Window(
+        start=_time(obj["start"], f"{field}.start"),
+        end=_time(obj["end"], f"{field}.end"),
+    )
+
+
+def _list(value: Any, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ProblemError(field, "must be a list")
+    return value
+
+
+def _load(value: Any, field: str) -> Load:
+    obj = _object(value, field)
+    kind = obj.get("type")
+    if kind not in _FIELDS:
+        raise ProblemError(
+            f"{field}.type",
+            f"unknown load type {kind!r} (interruptible, cycle, battery)",
+        )
+    _keys(obj, *_FIELDS[kind], field)
+    load_id = obj["id"]
+    if not isinstance(load_id, str):
+        raise ProblemError(f"{field}.id", "must be a string")
+    if kind == "interruptible":
+        return InterruptibleLoad(
+            id=load_id,
+            power_kw=_number(obj["power_kw"], f"{field}.power_kw"),
+            slots=_integer(obj["slots"], f"{field}.slots"),
+            window=_window(obj.get("window"), f"{field}.window"),
+            max_price=_optional_number(obj.get("max_price"), f"{field}.max_price"),
+            opportunistic_price=_optional_number(
+                obj.get("opportunistic_price"), f"{field}.opportunistic_price"
+            ),
+        )
+    if kind == "cycle":
+        profile = _list(obj["profile_kwh"], f"{field}.profile_kwh")
+        return CycleLoad(
+            id=load_id,
+            profile_kwh=tuple(
+                _number(v, f"{field}.profile_kwh[{i}]") for i, v in enumerate(profile)
+            ),
+            window=_window(obj.get("window"), f"{field}.window"),
+            max_cost=_optional_number(obj.get("max_cost"), f"{field}.max_cost"),
+        )
+    return Battery(
+        id=load_id,
+        capacity_kwh=_number(obj["capacity_kwh"], f"{field}.capacity_kwh"),
+        soc_kwh=_number(obj["soc_kwh"], f"{field}.soc_kwh"),
+        min_soc_kwh=_number(obj.get("min_soc_kwh", 0.0), f"{field}.min_soc_kwh"),
+        charge_kw=_number(obj["charge_kw"], f"{field}.charge_kw"),
+        discharge_kw=_number(obj["discharge_kw"], f"{field}.discharge_kw"),
+        efficiency=_number(obj.get("efficiency", 1.0), f"{field}.efficiency"),
+    )
+
+
+def parse_problem(data: Any) -> Problem:
+    """Build and validate a :class:`Problem` from decoded JSON."""
+    obj = _object(data, "problem")
+    _keys(obj, {"slots"}, _TOP - {"slots"}, "")
+    slots = []
+    for i, raw in enumerate(_list(obj["slots"], "slots")):
+        item = _object(raw, f"slots[{i}]")
+        _keys(item, {"start", "price"}, set(), f"slots[{i}]")
+        slots.append(
+            Slot(
+                start=_time(item["start"], f"slots[{i}].start"),
+                price=_number(item["price"], f"slots[{i}].price"),
+            )
+        )
+    base_raw = obj.get("base_load_kw", 0.0)
+    base: float | tuple[float, ...]
+    if isinstance(base_raw, list):
+        base = tuple(_number(v, f"base_load_kw[{i}]") for i, v in enumerate(base_raw))
+    else:
+        base = _number(base_raw, "base_load_kw")
+    problem = Problem(
+        slot_minutes=_integer(obj.get("slot_minutes", 30), "slot_minutes"),
+        slots=tuple(slots),
+        base_load_kw=base,
+        import_limit_kw=_optional_number(obj.get("import_limit_kw"), "import_limit_kw"),
+        loads=tuple(
+            _load(raw, f"loads[{i}]")
+            for i, raw in enumerate(_list(obj.get("loads", []), "loads"))
+        ),
+    )
+    validate_problem(problem)
+    return problem
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 UTC with a ``Z`` suffix."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window_json(window: Window | None) -> dict[str, str] | None:
+    if window is None:
+        return None
+    return {"start": format_time(window.start), "end": format_time(window.end)}
+
+
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """The JSON form of ``problem`` (inverse of :func:`parse_problem`)."""
+    loads: list[dict[str, Any]] = []
+    for load in problem.loads:
+        match load:
+            case InterruptibleLoad():
+                loads.append(
+                    {
+                        "id": load.id,
+                        "type": "interruptible",
+                        "power_kw": load.power_kw,
+                        "slots": load.slots,
+                        "window": _window_json(load.window),
+                        "max_price": load.max_price,
+                        "opportunistic_price": load.opportunistic_price,
+                    }
+                )
+            case CycleLoad():
+                loads.append(
+                    {
+                        "id": load.id,
+                        "type": "cycle",
+                        "profile_kwh": list(load.profile_kwh),
+                        "window": _window_json(load.window),
+                        "max_cost": load.max_cost,
+                    }
+                )
+            case Battery():
+                loads.append(
+                    {
+                        "id": load.id,
+                        "type": "battery",
+                        "capacity_kwh": load.capacity_kwh,
+                        "soc_kwh": load.soc_kwh,
+                        "min_soc_kwh": load.min_soc_kwh,
+                        "charge_kw": load.charge_kw,
+                        "discharge_kw": load.discharge_kw,
+                        "efficiency": load.efficiency,
+                    }
+                )
+    base = problem.base_load_kw
+    return {
+        "slot_minutes": problem.slot_minutes,
+        "slots": [
+            {"start": format_time(s.start), "price": s.price} for s in problem.slots
+        ],
+        "base_load_kw": list(base) if isinstance(base, tuple) else base,
+        "import_limit_kw": problem.import_limit_kw,
+        "loads": loads,
+    }
+
+
+def _round(value: float) -> float:
+    return round(value, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plan JSON printed by ``hems plan``."""
+    problem = plan.problem
+    loads: dict[str, Any] = {}
+    for load in problem.loads:
+        match load:
+            case InterruptibleLoad():
+                loads[load.id] = {"on": list(plan.decisions.on[load.id])}
+            case CycleLoad():
+                start = plan.decisions.start[load.id]
+                loads[load.id] = {
+                    "start": None
+                    if start is None
+                    else format_time(problem.slots[start].start)
+                }
+            case Battery():
+                loads[load.id] = {
+                    "mode": [str(m) for m in plan.decisions.mode[load.id]]
+                }
+    return {
+        "cost": _round(plan.cost),
+        "loads": loads,
+        "explain": {
+            "plan": {
+                "method": plan.method,
+                "limit_violation_kwh": _round(plan.limit_violation_kwh),
+                "notes": list(plan.notes),
+            },
+            "loads": {
+                load_id: {
+                    "summary": e.summary,
+                    "cost": _round(e.cost),
+                    "energy_kwh": _round(e.energy_kwh),
+                    "shortfall_slots": e.shortfall_slots,
+                    "deferred": e.deferred,
+                }
+                for load_id, e in plan.explain.items()
+            },
+        },
+        "slots": [format_time(s.start) for s in problem.slots],
+        "net_import_kw": [_round(kw) for kw in plan.net_import_kw],
+        "soc_kwh": [_round(s) for s in plan.soc_kwh],
+    }

@@ -1,0 +1,1 @@
+"""Tests of the price-source library (custom_components.hems.prices)."""
