@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .entity import HemsPriceEntity
+from .load_sensor import LOAD_BINARY_SENSORS, LoadBinarySensor
 
 PARALLEL_UPDATES = 0
 
@@ -29,6 +30,16 @@ async def async_setup_entry(
     async_add_entities(
         [TomorrowAvailableSensor(entry.runtime_data.prices, TOMORROW_AVAILABLE)]
     )
+    plan = entry.runtime_data.plan
+    for load in plan.loads.values():
+        async_add_entities(
+            [
+                LoadBinarySensor(plan, load, description)
+                for description in LOAD_BINARY_SENSORS
+                if description.applies_fn(load)
+            ],
+            config_subentry_id=load.id,
+        )
 
 
 class TomorrowAvailableSensor(HemsPriceEntity, BinarySensorEntity):

@@ -8,7 +8,8 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
+    ConfigSubentryFlow,
+    OptionsFlow,
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -32,7 +33,10 @@ import probatio
 from .const import (
     CONF_ACCOUNT_NUMBER,
     CONF_API_KEY,
+    CONF_BASE_LOAD,
+    CONF_BASE_LOAD_ENTITY,
     CONF_GAS_PRICE,
+    CONF_IMPORT_LIMIT,
     CONF_PRODUCT,
     CONF_RATES_ENTITIES,
     CONF_REGION,
@@ -40,8 +44,10 @@ from .const import (
     CONF_SOURCE,
     DOMAIN,
     LOGGER,
+    SUBENTRY_LOAD,
     PriceSourceType,
 )
+from .load_flow import LoadSubentryFlow
 from .prices import (
     REGIONS,
     OctopusAuthenticationError,
@@ -73,6 +79,11 @@ PRICE_SELECTOR = NumberSelector(
         step=0.01,
         unit_of_measurement="p/kWh",
         mode=NumberSelectorMode.BOX,
+    )
+)
+POWER_SELECTOR = NumberSelector(
+    NumberSelectorConfig(
+        min=0, max=100, step=0.1, unit_of_measurement="kW", mode=NumberSelectorMode.BOX
     )
 )
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -189,6 +200,15 @@ class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return HemsOptionsFlow()
 
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentry types: one per controlled load."""
+        return {SUBENTRY_LOAD: LoadSubentryFlow}
+
     @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -259,7 +279,7 @@ class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors, placeholders = await test_source(self.hass, source, user_input)
             if not errors:
                 data = {**entry.data, **user_input}
-                return self.async_update_reload_and_abort(
+                return self.async_update_and_abort(
                     entry, title=entry_title(source, data), data=data
                 )
         return self.async_show_form(
@@ -272,8 +292,8 @@ class HemsConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class HemsOptionsFlow(OptionsFlowWithReload):
-    """Settings that can change at any time: gas price, Octopus account."""
+class HemsOptionsFlow(OptionsFlow):
+    """Settings that can change at any time: site, gas price, Octopus account."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -283,10 +303,19 @@ class HemsOptionsFlow(OptionsFlowWithReload):
         placeholders: Placeholders = {}
         if user_input is not None:
             errors, placeholders = await self._async_test_account(user_input)
+            entity_id = user_input.get(CONF_BASE_LOAD_ENTITY)
+            if entity_id and self.hass.states.get(entity_id) is None:
+                errors[CONF_BASE_LOAD_ENTITY] = "entity_not_found"
+                placeholders["entity"] = entity_id
             if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
             {
+                probatio.Optional(CONF_IMPORT_LIMIT): POWER_SELECTOR,
+                probatio.Optional(CONF_BASE_LOAD): POWER_SELECTOR,
+                probatio.Optional(CONF_BASE_LOAD_ENTITY): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class="power")
+                ),
                 probatio.Optional(CONF_GAS_PRICE): PRICE_SELECTOR,
                 probatio.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
                 probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),

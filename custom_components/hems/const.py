@@ -43,3 +43,18 @@ BACKOFF_MAX: Final = timedelta(minutes=30)
 KEEP_HISTORY: Final = timedelta(days=2)
 
 STORAGE_VERSION: Final = 1
+
+# Config subentries: one per controlled load.
+SUBENTRY_LOAD: Final = "load"
+
+# Site options (options flow of the main entry).
+CONF_IMPORT_LIMIT: Final = "import_limit_kw"
+CONF_BASE_LOAD: Final = "base_load_kw"
+CONF_BASE_LOAD_ENTITY: Final = "base_load_entity"
+
+# Re-plan when a battery's state of charge is this far from the plan.
+SOC_DRIFT_KWH: Final = 0.5
+
+EVENT_PLAN_UPDATED: Final = "hems_plan_updated"
+EVENT_LOAD_STARTED: Final = "hems_load_started"
+EVENT_LOAD_STOPPED: Final = "hems_load_stopped"

@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .entity import HemsPriceEntity
+from .load_sensor import LOAD_SENSORS, TOTAL_SENSORS, LoadSensor, TotalSensor
 from .price_data import PriceData
 
 PARALLEL_UPDATES = 0
@@ -124,6 +125,17 @@ async def async_setup_entry(
     async_add_entities(
         HemsPriceSensor(coordinator, description) for description in SENSORS
     )
+    plan = entry.runtime_data.plan
+    async_add_entities(TotalSensor(plan, description) for description in TOTAL_SENSORS)
+    for load in plan.loads.values():
+        async_add_entities(
+            [
+                LoadSensor(plan, load, description)
+                for description in LOAD_SENSORS
+                if description.applies_fn(load)
+            ],
+            config_subentry_id=load.id,
+        )
 
 
 class HemsPriceSensor(HemsPriceEntity, SensorEntity):

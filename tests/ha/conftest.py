@@ -1,9 +1,7 @@
 """Fixtures for the Home Assistant tests: a fake Octopus API at the HTTP edge."""
 
-import csv
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from http import HTTPStatus
 import re
 from typing import Any
@@ -23,7 +21,7 @@ from custom_components.hems.const import (
     CONF_SOURCE,
     DOMAIN,
 )
-from tests.conftest import AGILE_CSV
+from tests.conftest import agile_history
 
 API = "https://api.octopus.energy/v1"
 PRODUCT = "AGILE-24-10-01"
@@ -38,20 +36,6 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 async def uk_time_zone(hass: HomeAssistant) -> None:
     """Run every test in the UK's time zone (GMT/BST)."""
     await hass.config.async_set_time_zone("Europe/London")
-
-
-@cache
-def agile_history() -> tuple[tuple[datetime, datetime, float], ...]:
-    """Return the real Agile region A prices (2018-2021) as (start, end, p/kWh)."""
-    with AGILE_CSV.open(newline="") as handle:
-        return tuple(
-            (
-                datetime.fromisoformat(row["valid_from_utc"]),
-                datetime.fromisoformat(row["valid_to_utc"]),
-                float(row["value_inc_vat"]),
-            )
-            for row in csv.DictReader(handle)
-        )
 
 
 def api_record(start: datetime, end: datetime, value: float) -> dict[str, Any]:

@@ -6,8 +6,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.hems.const import DOMAIN
-
-from .conftest import agile_history
+from tests.conftest import agile_history
 
 
 def entity_id(hass: HomeAssistant, platform: str, entry_id: str, key: str) -> str:

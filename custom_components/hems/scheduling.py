@@ -1,0 +1,581 @@
+"""From configured loads and known prices to a planner problem and back.
+
+Pure (no HA import). Daily windows in local time become one planner load per
+window instance over the horizon; what already ran (slots applied, cycles
+started) is taken off, so a re-plan never repeats or moves a started run.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .load_config import (
+    BatteryConfig,
+    CycleConfig,
+    DailyWindow,
+    InterruptibleConfig,
+    LoadConfig,
+)
+from .planner import (
+    Battery,
+    BatteryMode,
+    CycleLoad,
+    InterruptibleLoad,
+    Load,
+    Plan,
+    Problem,
+    Slot,
+    Window,
+)
+from .prices import PriceSlot
+
+SLOT = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowInstance:
+    """One occurrence of a daily window, in UTC; ``key`` identifies it."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def key(self) -> str:
+        """Return a stable identifier (the UTC start)."""
+        return self.start.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def window_instances(
+    window: DailyWindow, tz: ZoneInfo, first: date, last: date
+) -> list[WindowInstance]:
+    """Return the window's occurrences starting on local dates first..last."""
+    instances = []
+    day = first
+    while day <= last:
+        start = datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
+        end_day = day + timedelta(days=1) if window.crosses_midnight else day
+        end = datetime.combine(end_day, window.end, tzinfo=tz).astimezone(UTC)
+        instances.append(WindowInstance(start, end))
+        day += timedelta(days=1)
+    return instances
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress:
+    """What already happened for a load: slots run and cycles started, by window."""
+
+    runs: Mapping[str, int] = field(default_factory=dict)
+    cycle_starts: Mapping[str, datetime] = field(default_factory=dict)
+    # A one-off requirement replacing the daily windows it overlaps.
+    requirement: tuple[WindowInstance, int] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteState:
+    """Site settings and live readings used for one plan."""
+
+    base_load_kw: float = 0.0
+    import_limit_kw: float | None = None
+    gas_price: float | None = None
+    battery_soc_kwh: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedWindow:
+    """What the plan does in one window instance of a load."""
+
+    key: str
+    start: datetime
+    end: datetime
+    planned_slots: int
+    shortfall_slots: int = 0
+    cycle_start: datetime | None = None
+    cycle_cost: float | None = None
+    deferred: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadSchedule:
+    """One load's part of the plan, per horizon slot."""
+
+    load_id: str
+    on: tuple[bool, ...]
+    modes: tuple[str, ...] | None = None
+    soc_kwh: tuple[float, ...] | None = None  # battery: at the start of each slot
+    energy_kwh: float = 0.0
+    cost: float = 0.0
+    windows: tuple[PlannedWindow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule:
+    """The plan for every load over the horizon."""
+
+    created: datetime
+    slot_starts: tuple[datetime, ...]
+    prices: tuple[float, ...]
+    loads: Mapping[str, LoadSchedule]
+    cost: float
+    base_load_kw: float = 0.0
+    import_limit_kw: float | None = None
+    notes: tuple[str, ...] = ()
+    limit_violation_kwh: float = 0.0
+
+    def index(self, when: datetime) -> int | None:
+        """Return the index of the slot containing ``when``, if planned."""
+        if not self.slot_starts or when < self.slot_starts[0]:
+            return None
+        index = int((when - self.slot_starts[0]) / SLOT)
+        return index if index < len(self.slot_starts) else None
+
+    @property
+    def end(self) -> datetime | None:
+        """Return the end of the planned horizon."""
+        return self.slot_starts[-1] + SLOT if self.slot_starts else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for storage."""
+        return {
+            "created": self.created.isoformat(),
+            "slot_starts": [start.isoformat() for start in self.slot_starts],
+            "prices": list(self.prices),
+            "cost": self.cost,
+            "base_load_kw": self.base_load_kw,
+            "import_limit_kw": self.import_limit_kw,
+            "notes": list(self.notes),
+            "limit_violation_kwh": self.limit_violation_kwh,
+            "loads": {
+                load_id: {
+                    "on": list(load.on),
+                    "modes": list(load.modes) if load.modes is not None else None,
+                    "soc_kwh": list(load.soc_kwh) if load.soc_kwh is not None else None,
+                    "energy_kwh": load.energy_kwh,
+                    "cost": load.cost,
+                    "windows": [
+                        {
+                            "key": window.key,
+                            "start": window.start.isoformat(),
+                            "end": window.end.isoformat(),
+                            "planned_slots": window.planned_slots,
+                            "shortfall_slots": window.shortfall_slots,
+                            "cycle_start": window.cycle_start.isoformat()
+                            if window.cycle_start
+                            else None,
+                            "cycle_cost": window.cycle_cost,
+                            "deferred": window.deferred,
+                            "summary": window.summary,
+                        }
+                        for window in load.windows
+                    ],
+                }
+                for load_id, load in self.loads.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
+        """Restore from storage (raises KeyError/ValueError/TypeError if damaged)."""
+        parse = datetime.fromisoformat
+        return cls(
+            created=parse(data["created"]),
+            slot_starts=tuple(parse(start) for start in data["slot_starts"]),
+            prices=tuple(float(price) for price in data["prices"]),
+            cost=float(data["cost"]),
+            base_load_kw=float(data.get("base_load_kw", 0.0)),
+            import_limit_kw=data.get("import_limit_kw"),
+            notes=tuple(data.get("notes", ())),
+            limit_violation_kwh=float(data.get("limit_violation_kwh", 0.0)),
+            loads={
+                load_id: LoadSchedule(
+                    load_id=load_id,
+                    on=tuple(bool(on) for on in load["on"]),
+                    modes=tuple(load["modes"]) if load["modes"] is not None else None,
+                    soc_kwh=tuple(load["soc_kwh"]) if load.get("soc_kwh") else None,
+                    energy_kwh=float(load["energy_kwh"]),
+                    cost=float(load["cost"]),
+                    windows=tuple(
+                        PlannedWindow(
+                            key=window["key"],
+                            start=parse(window["start"]),
+                            end=parse(window["end"]),
+                            planned_slots=int(window["planned_slots"]),
+                            shortfall_slots=int(window["shortfall_slots"]),
+                            cycle_start=parse(window["cycle_start"])
+                            if window["cycle_start"]
+                            else None,
+                            cycle_cost=window["cycle_cost"],
+                            deferred=bool(window["deferred"]),
+                            summary=str(window["summary"]),
+                        )
+                        for window in load["windows"]
+                    ),
+                )
+                for load_id, load in data["loads"].items()
+            },
+        )
+
+
+def horizon_slots(prices: Sequence[PriceSlot], start: datetime) -> list[PriceSlot]:
+    """Return the contiguous known slots from ``start`` on."""
+    horizon: list[PriceSlot] = []
+    for slot in prices:
+        if slot.start < start:
+            continue
+        if horizon and slot.start != horizon[-1].end:
+            break
+        if not horizon and slot.start != start:
+            break
+        horizon.append(slot)
+    return horizon
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuiltProblem:
+    """A planner problem and how its loads map back to configured loads."""
+
+    problem: Problem
+    owners: Mapping[str, tuple[str, WindowInstance | None]]
+    skipped: Mapping[str, list[PlannedWindow]]
+
+
+def _relevant(
+    window: DailyWindow, tz: ZoneInfo, now: datetime, h0: datetime, h1: datetime
+) -> list[WindowInstance]:
+    """Return instances to plan: started ones, and ones wholly inside known prices."""
+    first = h0.astimezone(tz).date() - timedelta(days=1)
+    last = h1.astimezone(tz).date()
+    return [
+        instance
+        for instance in window_instances(window, tz, first, last)
+        if instance.end > h0
+        and instance.start < h1
+        and (instance.end <= h1 or instance.start <= now)
+    ]
+
+
+def _battery(load: BatteryConfig, site: SiteState) -> Battery:
+    soc = site.battery_soc_kwh.get(load.id, load.min_soc_kwh)
+    return Battery(
+        id=load.id,
+        capacity_kwh=load.capacity_kwh,
+        soc_kwh=min(max(soc, load.min_soc_kwh), load.capacity_kwh),
+        min_soc_kwh=load.min_soc_kwh,
+        charge_kw=load.charge_kw,
+        discharge_kw=load.discharge_kw,
+        efficiency=load.efficiency,
+    )
+
+
+def _cycle(
+    load: CycleConfig, instance: WindowInstance, window: Window, done: Progress
+) -> CycleLoad | PlannedWindow | None:
+    """Return the planner cycle, a skipped window, or None if it already ran."""
+    if instance.key in done.cycle_starts:
+        return None
+    if (window.end - window.start) < SLOT * len(load.profile_kwh):
+        return PlannedWindow(
+            key=instance.key,
+            start=instance.start,
+            end=instance.end,
+            planned_slots=0,
+            deferred=True,
+            summary="too little of the window is left for a cycle",
+        )
+    return CycleLoad(
+        id=f"{load.id}@{instance.key}",
+        profile_kwh=load.profile_kwh,
+        window=window,
+        max_cost=load.max_cycle_cost,
+    )
+
+
+def _interruptible(
+    load: InterruptibleConfig,
+    instance: WindowInstance,
+    window: Window,
+    done: Progress,
+    site: SiteState,
+) -> InterruptibleLoad | None:
+    """Return the planner load for the rest of a window, or None if done."""
+    asked = load.slots
+    if done.requirement is not None and instance == done.requirement[0]:
+        asked = done.requirement[1]
+    needed = max(asked - done.runs.get(instance.key, 0), 0)
+    if needed == 0 and load.opportunistic_price is None:
+        return None
+    max_price = None
+    if load.cheaper_than_gas and site.gas_price is not None:
+        max_price = site.gas_price / load.boiler_efficiency
+    return InterruptibleLoad(
+        id=f"{load.id}@{instance.key}",
+        power_kw=load.power_kw,
+        slots=needed,
+        window=window,
+        max_price=max_price,
+        opportunistic_price=load.opportunistic_price,
+    )
+
+
+def _instances(
+    load: InterruptibleConfig | CycleConfig,
+    done: Progress,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    h0: datetime,
+    h1: datetime,
+) -> list[WindowInstance]:
+    """Return the window instances to plan, a one-off requirement first."""
+    instances = _relevant(load.window, tz, now, h0, h1)
+    if isinstance(load, InterruptibleConfig) and done.requirement is not None:
+        wanted, _ = done.requirement
+        instances = [wanted] + [
+            instance for instance in instances if instance.start >= wanted.end
+        ]
+    return instances
+
+
+def build_problem(
+    *,
+    loads: Sequence[LoadConfig],
+    prices: Sequence[PriceSlot],
+    now: datetime,
+    start: datetime,
+    tz: ZoneInfo,
+    progress: Mapping[str, Progress],
+    site: SiteState,
+) -> BuiltProblem | None:
+    """Return the planner problem for the known prices from ``start``, if any."""
+    known = horizon_slots(prices, start)
+    if not known:
+        return None
+    h0, h1 = known[0].start, known[-1].end
+    base = [site.base_load_kw] * len(known)
+    planner_loads: list[Load] = []
+    owners: dict[str, tuple[str, WindowInstance | None]] = {}
+    skipped: dict[str, list[PlannedWindow]] = {}
+    for load in loads:
+        done = progress.get(load.id, Progress())
+        if isinstance(load, BatteryConfig):
+            planner_loads.append(_battery(load, site))
+            owners[load.id] = (load.id, None)
+            continue
+        if isinstance(load, CycleConfig):
+            _add_running_cycle(load, done, base, h0)
+        for instance in _instances(load, done, tz=tz, now=now, h0=h0, h1=h1):
+            window = Window(start=max(instance.start, h0), end=min(instance.end, h1))
+            item: Load | PlannedWindow | None
+            if isinstance(load, CycleConfig):
+                item = _cycle(load, instance, window, done)
+            else:
+                item = _interruptible(load, instance, window, done, site)
+            if isinstance(item, PlannedWindow):
+                skipped.setdefault(load.id, []).append(item)
+            elif item is not None:
+                planner_loads.append(item)
+                owners[item.id] = (load.id, instance)
+    problem = Problem(
+        slot_minutes=30,
+        slots=tuple(Slot(start=slot.start, price=slot.value) for slot in known),
+        base_load_kw=tuple(base),
+        import_limit_kw=site.import_limit_kw,
+        loads=tuple(planner_loads),
+    )
+    return BuiltProblem(problem=problem, owners=owners, skipped=skipped)
+
+
+def _add_running_cycle(
+    load: CycleConfig, done: Progress, base: list[float], h0: datetime
+) -> None:
+    """Add the rest of a cycle that already started to the base load."""
+    for started in done.cycle_starts.values():
+        for step, kwh in enumerate(load.profile_kwh):
+            slot_start = started + step * SLOT
+            if slot_start < h0:
+                continue
+            index = int((slot_start - h0) / SLOT)
+            if index < len(base):
+                base[index] += kwh / 0.5
+
+
+def schedule_from_plan(
+    built: BuiltProblem, plan: Plan, loads: Sequence[LoadConfig], now: datetime
+) -> Schedule:
+    """Fold the planner's per-window decisions back into per-load schedules."""
+    problem = built.problem
+    count = len(problem.slots)
+    prices = problem.prices
+    on: dict[str, list[bool]] = {load.id: [False] * count for load in loads}
+    energy: dict[str, list[float]] = {load.id: [0.0] * count for load in loads}
+    windows: dict[str, list[PlannedWindow]] = {
+        load_id: list(skipped) for load_id, skipped in built.skipped.items()
+    }
+    modes: dict[str, tuple[str, ...]] = {}
+    socs: dict[str, tuple[float, ...]] = {}
+    batteries = [load.id for load in problem.loads if isinstance(load, Battery)]
+    by_id = {load.id: load for load in problem.loads}
+    for planner_id, (load_id, instance) in built.owners.items():
+        load = by_id[planner_id]
+        explanation = plan.explain.get(planner_id)
+        if isinstance(load, Battery):
+            mode = plan.decisions.mode.get(planner_id, ())
+            modes[load_id] = tuple(BatteryMode(item).value for item in mode)
+            offset = batteries.index(planner_id) * (count + 1)
+            socs[load_id] = tuple(
+                round(soc, 4) for soc in plan.soc_kwh[offset : offset + count + 1]
+            )
+            continue
+        assert instance is not None  # noqa: S101 - only batteries have none
+        if isinstance(load, CycleLoad):
+            start = plan.decisions.start.get(planner_id)
+            cycle_start = None
+            cycle_cost = None
+            if start is not None:
+                cycle_start = problem.slots[start].start
+                cycle_cost = sum(
+                    kwh * prices[start + step]
+                    for step, kwh in enumerate(load.profile_kwh)
+                )
+                for step, kwh in enumerate(load.profile_kwh):
+                    on[load_id][start + step] = True
+                    energy[load_id][start + step] += kwh
+            windows.setdefault(load_id, []).append(
+                PlannedWindow(
+                    key=instance.key,
+                    start=instance.start,
+                    end=instance.end,
+                    planned_slots=len(load.profile_kwh) if start is not None else 0,
+                    cycle_start=cycle_start,
+                    cycle_cost=cycle_cost,
+                    deferred=start is None,
+                    summary=explanation.summary if explanation else "",
+                )
+            )
+            continue
+        flags = plan.decisions.on.get(planner_id, ())
+        for index, flag in enumerate(flags):
+            if flag:
+                on[load_id][index] = True
+                energy[load_id][index] += load.power_kw * problem.slot_hours
+        windows.setdefault(load_id, []).append(
+            PlannedWindow(
+                key=instance.key,
+                start=instance.start,
+                end=instance.end,
+                planned_slots=sum(flags),
+                shortfall_slots=explanation.shortfall_slots if explanation else 0,
+                summary=explanation.summary if explanation else "",
+            )
+        )
+    schedules = {}
+    for config in loads:
+        load_energy = energy[config.id]
+        schedules[config.id] = LoadSchedule(
+            load_id=config.id,
+            on=tuple(on[config.id]),
+            modes=modes.get(config.id),
+            soc_kwh=socs.get(config.id),
+            energy_kwh=round(sum(load_energy), 4),
+            cost=round(sum(e * p for e, p in zip(load_energy, prices, strict=True)), 4),
+            windows=tuple(sorted(windows.get(config.id, []), key=lambda w: w.start)),
+        )
+    return Schedule(
+        created=now,
+        slot_starts=tuple(slot.start for slot in problem.slots),
+        prices=tuple(prices),
+        loads=schedules,
+        cost=round(plan.cost, 4),
+        base_load_kw=problem.base_kw[0] if problem.slots else 0.0,
+        import_limit_kw=problem.import_limit_kw,
+        notes=plan.notes,
+        limit_violation_kwh=plan.limit_violation_kwh,
+    )
+
+
+def instance_at(
+    window: DailyWindow,
+    tz: ZoneInfo,
+    when: datetime,
+    requirement: tuple[WindowInstance, int] | None = None,
+) -> WindowInstance | None:
+    """Return the window instance (or one-off requirement) containing ``when``."""
+    if requirement is not None and requirement[0].start <= when < requirement[0].end:
+        return requirement[0]
+    day = when.astimezone(tz).date()
+    for instance in window_instances(window, tz, day - timedelta(days=1), day):
+        if instance.start <= when < instance.end:
+            return instance
+    return None
+
+
+def keep_current_slot(
+    old: Schedule | None, new: Schedule, current: datetime
+) -> Schedule:
+    """Prefix ``new`` (planned from the next slot) with ``old``'s running slot."""
+    if old is None or (index := old.index(current)) is None:
+        return new
+    if new.slot_starts and new.slot_starts[0] != current + SLOT:
+        return new
+    loads = {}
+    for load_id, load in new.loads.items():
+        previous = old.loads.get(load_id)
+        on = previous.on[index] if previous else False
+        modes = load.modes
+        if modes is not None:
+            prior = previous.modes if previous and previous.modes else None
+            modes = (prior[index] if prior else BatteryMode.NORMAL.value, *modes)
+        socs = load.soc_kwh
+        if socs is not None:
+            prior_soc = previous.soc_kwh if previous and previous.soc_kwh else None
+            socs = (prior_soc[index] if prior_soc else socs[0], *socs)
+        loads[load_id] = LoadSchedule(
+            load_id=load_id,
+            on=(on, *load.on),
+            modes=modes,
+            soc_kwh=socs,
+            energy_kwh=load.energy_kwh,
+            cost=load.cost,
+            windows=load.windows,
+        )
+    return Schedule(
+        created=new.created,
+        slot_starts=(current, *new.slot_starts),
+        prices=(old.prices[index], *new.prices),
+        loads=loads,
+        cost=new.cost,
+        base_load_kw=new.base_load_kw,
+        import_limit_kw=new.import_limit_kw,
+        notes=new.notes,
+        limit_violation_kwh=new.limit_violation_kwh,
+    )
+
+
+def load_runs(schedule: Schedule, load_id: str) -> list[tuple[datetime, datetime]]:
+    """Return a load's planned runs as (start, end), contiguous slots merged."""
+    load = schedule.loads.get(load_id)
+    if load is None:
+        return []
+    runs: list[tuple[datetime, datetime]] = []
+    for start, on in zip(schedule.slot_starts, load.on, strict=True):
+        if not on:
+            continue
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], start + SLOT)
+        else:
+            runs.append((start, start + SLOT))
+    return runs
+
+
+def next_start(schedule: Schedule, load_id: str, now: datetime) -> datetime | None:
+    """Return the start of the next run beginning after ``now``."""
+    return next(
+        (start for start, _ in load_runs(schedule, load_id) if start > now), None
+    )
+
+
+def next_stop(schedule: Schedule, load_id: str, now: datetime) -> datetime | None:
+    """Return the end of the current run, or of the next one."""
+    return next((end for _, end in load_runs(schedule, load_id) if end > now), None)

@@ -1,0 +1,51 @@
+"""Battery mode select: shows the mode now; choosing one overrides this slot."""
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from . import HemsConfigEntry
+from .load_config import BatteryConfig
+from .load_entity import HemsLoadEntity
+from .planner import BatteryMode
+from .price_data import SLOT, slot_start
+
+PARALLEL_UPDATES = 1
+
+BATTERY_MODE = SelectEntityDescription(
+    key="battery_mode",
+    translation_key="battery_mode",
+    options=[mode.value for mode in BatteryMode],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HemsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a mode select per battery."""
+    plan = entry.runtime_data.plan
+    for load in plan.loads.values():
+        if isinstance(load, BatteryConfig):
+            async_add_entities(
+                [BatteryModeSelect(plan, load, BATTERY_MODE)],
+                config_subentry_id=load.id,
+            )
+
+
+class BatteryModeSelect(HemsLoadEntity, SelectEntity):
+    """The battery's mode for the current half-hour."""
+
+    @property
+    def current_option(self) -> str | None:
+        """Return the mode wanted now (override or plan)."""
+        return self.coordinator.desired(self.load, dt_util.utcnow())
+
+    async def async_select_option(self, option: str) -> None:
+        """Override the mode until the end of the current half-hour."""
+        now = dt_util.utcnow()
+        await self.coordinator.async_override(
+            self.load.id, option, until=slot_start(now) + SLOT
+        )

@@ -1,0 +1,49 @@
+"""Per-load "Automatic" switch: off means hems leaves the device alone."""
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import HemsConfigEntry
+from .load_entity import HemsLoadEntity
+
+PARALLEL_UPDATES = 1
+
+AUTOMATIC = SwitchEntityDescription(
+    key="automatic", translation_key="automatic", entity_category=EntityCategory.CONFIG
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HemsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add one automatic switch per load."""
+    plan = entry.runtime_data.plan
+    for load in plan.loads.values():
+        async_add_entities(
+            [AutomaticSwitch(plan, load, AUTOMATIC)], config_subentry_id=load.id
+        )
+
+
+class AutomaticSwitch(HemsLoadEntity, SwitchEntity):
+    """Whether hems switches this load by the plan."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether the load runs automatically."""
+        return self.coordinator.state.load(self.load.id).automatic
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Hand the load to hems and apply the current slot at once."""
+        self.coordinator.state.load(self.load.id).automatic = True
+        await self.coordinator.async_apply()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Leave the device as it is from now on."""
+        self.coordinator.state.load(self.load.id).automatic = False
+        await self.coordinator.async_apply()

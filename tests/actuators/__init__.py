@@ -1,0 +1,1 @@
+"""Tests of the relay drivers (custom_components.hems.actuators)."""

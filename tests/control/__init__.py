@@ -1,0 +1,1 @@
+"""Tests of the pure control modules: load settings and scheduling."""
