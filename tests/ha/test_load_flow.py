@@ -1,0 +1,296 @@
+"""Adding and editing loads from the UI: every kind and every actuator kind."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hems.const import DOMAIN
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from .conftest import PRODUCT, FakeOctopus
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, octopus: FakeOctopus
+) -> MockConfigEntry:
+    """A loaded hems entry without loads."""
+    freezer.move_to(datetime(2020, 9, 27, 16, 10, tzinfo=UTC))
+    octopus.published_until = datetime(2020, 9, 28, 23, tzinfo=UTC)
+    hass.states.async_set("switch.car_charger", "off")
+    hass.states.async_set("sensor.battery_soc", "40", {"unit_of_measurement": "%"})
+    hass.states.async_set(
+        "select.inverter_mode",
+        "Self use",
+        {"options": ["Self use", "Hold", "Grid charge"]},
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"source": "octopus", "region": "A", "product": PRODUCT},
+        entry_id="HEMS",
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def start(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str
+) -> dict[str, Any]:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "load"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == [
+        "ev_charger",
+        "immersion",
+        "dishwasher",
+        "washing_machine",
+        "battery",
+    ]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": kind}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == kind
+    return dict(result)
+
+
+async def configure(
+    hass: HomeAssistant, flow_id: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    return dict(await hass.config_entries.subentries.async_configure(flow_id, data))
+
+
+EV = {
+    "name": "Car",
+    "power_kw": 7.4,
+    "hours": 3,
+    "window_start": "18:00:00",
+    "window_end": "07:30:00",
+}
+
+
+async def test_ev_charger_with_a_smart_plug(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """An EV charger switched by an existing switch entity; then it is planned."""
+    flow = await start(hass, entry, "ev_charger")
+    result = await configure(hass, flow["flow_id"], {**EV, "window_end": "18:00:00"})
+    assert result["errors"] == {"window_end": "invalid_setting"}
+    assert "departure must differ" in result["description_placeholders"]["error"]
+
+    result = await configure(hass, flow["flow_id"], EV)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == [
+        "entity_actuator",
+        "gpio_actuator",
+        "i2c_actuator",
+        "no_actuator",
+    ]
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "entity_actuator"})
+    result = await configure(hass, flow["flow_id"], {"entity_id": "switch.nope"})
+    assert result["errors"] == {"entity_id": "invalid_setting"}
+    result = await configure(hass, flow["flow_id"], {"entity_id": "switch.car_charger"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Car"
+    await hass.async_block_till_done()
+
+    (subentry,) = entry.subentries.values()
+    assert subentry.data["window_end"] == "07:30"
+    assert subentry.data["actuator"] == {
+        "type": "entity",
+        "entity_id": "switch.car_charger",
+    }
+    # The entry reloaded with the new load, which now has a plan.
+    plan = entry.runtime_data.plan
+    assert subentry.subentry_id in plan.loads
+    assert sum(plan.data.loads[subentry.subentry_id].on) == 6
+
+
+async def test_dishwasher_with_measured_profile_on_gpio(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """A dishwasher with a measured default profile, on a GPIO relay."""
+    flow = await start(hass, entry, "dishwasher")
+    data = {
+        "name": "Dishwasher",
+        "profile": "custom",
+        "profile_kwh": "",
+        "window_start": "21:00:00",
+        "window_end": "07:00:00",
+    }
+    result = await configure(hass, flow["flow_id"], data)
+    assert result["errors"] == {"profile_kwh": "invalid_setting"}
+    assert "empty" in result["description_placeholders"]["error"]
+    result = await configure(
+        hass,
+        flow["flow_id"],
+        {**data, "profile": "dishwasher_eco", "max_cycle_cost": 30},
+    )
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "gpio_actuator"})
+    assert result["step_id"] == "gpio_actuator"
+    result = await configure(hass, flow["flow_id"], {"pin": 26, "active_high": False})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (subentry,) = entry.subentries.values()
+    assert subentry.data["profile_kwh"] == [0.331, 0.362, 0.214, 0.016, 0.005]
+    assert subentry.data["profile_name"] == "dishwasher_eco"
+    assert subentry.data["actuator"] == {
+        "type": "gpio",
+        "pin": 26,
+        "active_high": False,
+    }
+
+
+async def test_washing_machine_custom_profile_on_i2c(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """A washing machine with a typed profile on an I2C relay HAT channel."""
+    flow = await start(hass, entry, "washing_machine")
+    result = await configure(
+        hass,
+        flow["flow_id"],
+        {
+            "name": "Washer",
+            "profile": "custom",
+            "profile_kwh": "0.5, 0.05, 0.08",
+            "window_start": "22:00:00",
+            "window_end": "08:00:00",
+        },
+    )
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "i2c_actuator"})
+    i2c = {"bus": 1, "address": "0x10", "channel": 2, "board": "register_per_channel"}
+    result = await configure(hass, flow["flow_id"], {**i2c, "address": "sixteen"})
+    assert result["errors"] == {"address": "invalid_setting"}
+    result = await configure(hass, flow["flow_id"], {**i2c, "address": "0x99"})
+    assert result["errors"] == {"base": "invalid_setting"}
+    assert "address" in result["description_placeholders"]["error"]
+    result = await configure(hass, flow["flow_id"], i2c)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (subentry,) = entry.subentries.values()
+    assert subentry.data["profile_kwh"] == [0.5, 0.05, 0.08]
+    assert subentry.data["actuator"]["address"] == 0x10
+
+
+async def test_immersion_without_switch(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """An immersion heater that is only planned and shown."""
+    flow = await start(hass, entry, "immersion")
+    result = await configure(
+        hass,
+        flow["flow_id"],
+        {
+            "name": "Immersion",
+            "power_kw": 3,
+            "hours": 2,
+            "cheaper_than_gas": True,
+            "boiler_efficiency": 0.85,
+            "window_start": "00:00:00",
+            "window_end": "00:00:00",
+        },
+    )
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "no_actuator"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["actuator"] == {"type": "none"}
+
+
+async def test_battery_with_inverter_select(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """A battery whose modes map onto the inverter's select options."""
+    flow = await start(hass, entry, "battery")
+    battery = {
+        "name": "Battery",
+        "capacity_kwh": 5.2,
+        "charge_kw": 2.5,
+        "discharge_kw": 2.5,
+        "efficiency": 0.9,
+        "min_soc_kwh": 0.5,
+        "soc_entity": "sensor.missing",
+    }
+    result = await configure(hass, flow["flow_id"], battery)
+    assert result["errors"] == {"soc_entity": "invalid_setting"}
+    result = await configure(
+        hass, flow["flow_id"], {**battery, "soc_entity": "sensor.battery_soc"}
+    )
+    assert result["menu_options"] == ["select_actuator", "no_actuator"]
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "select_actuator"})
+    result = await configure(
+        hass, flow["flow_id"], {"entity_id": "select.inverter_mode"}
+    )
+    assert result["step_id"] == "select_options"
+    mapping = {
+        "normal": "Self use",
+        "charge_only": "Hold",
+        "force_charge": "Grid charge",
+    }
+    result = await configure(hass, flow["flow_id"], mapping)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (subentry,) = entry.subentries.values()
+    assert subentry.data["actuator"]["options"] == mapping
+    plan = entry.runtime_data.plan
+    modes = plan.data.loads[subentry.subentry_id].modes
+    assert modes is not None
+    assert hass.states.get("select.inverter_mode") is not None
+
+
+async def test_reconfigure_a_load(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Editing a load shows its values, and saving reloads with the change."""
+    flow = await start(hass, entry, "ev_charger")
+    result = await configure(hass, flow["flow_id"], EV)
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "entity_actuator"})
+    result = await configure(hass, flow["flow_id"], {"entity_id": "switch.car_charger"})
+    await hass.async_block_till_done()
+    (subentry,) = entry.subentries.values()
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+    assert result["step_id"] == "ev_charger"
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested["window_end"] == "07:30:00"
+    assert suggested["hours"] == 3
+    result = await configure(hass, result["flow_id"], {**EV, "hours": 4})
+    result = await configure(
+        hass, result["flow_id"], {"next_step_id": "entity_actuator"}
+    )
+    result = await configure(
+        hass, result["flow_id"], {"entity_id": "switch.car_charger"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.subentries[subentry.subentry_id].data["hours"] == 4
+    assert sum(entry.runtime_data.plan.data.loads[subentry.subentry_id].on) == 8
+
+
+async def test_site_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Import limit and base load are options; an unknown sensor is refused."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"import_limit_kw": 9.0, "base_load_entity": "sensor.nope"}
+    )
+    assert result["errors"] == {"base_load_entity": "entity_not_found"}
+    hass.states.async_set("sensor.house_power", "450", {"unit_of_measurement": "W"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"import_limit_kw": 9.0, "base_load_entity": "sensor.house_power"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.runtime_data.plan.data is not None
+    assert entry.runtime_data.plan.data.base_load_kw == 0.45
+    assert entry.runtime_data.plan.data.import_limit_kw == 9.0
