@@ -1,10 +1,12 @@
-import sys, time, csv
+import csv
+import sys
+import time
 
 sys.path.insert(0, "custom_components/hems")
+from datetime import UTC, datetime, timedelta
+
 from planner import *
 from planner.dp import solve_dp
-from planner.milp import solve_milp
-from datetime import datetime, UTC, timedelta
 
 rows = list(csv.DictReader(open("../shared/data/agile_A_2018-02-19_2021-08-23.csv")))
 price = {

@@ -1,10 +1,12 @@
-import sys, time
+import sys
+import time
 
 sys.path.insert(0, "custom_components/hems")
+from datetime import UTC, datetime, timedelta
+import random
+
 from planner import *
 from planner import milp
-from datetime import datetime, UTC, timedelta
-import random
 
 t0 = datetime(2024, 1, 10, 17, tzinfo=UTC)
 
@@ -27,7 +29,6 @@ loads = [
         id="bat", capacity_kwh=5, soc_kwh=1, charge_kw=3, discharge_kw=3, efficiency=0.9
     ),
 ]
-import highspy
 
 
 def run(p, **opts):

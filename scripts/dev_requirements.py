@@ -1,9 +1,9 @@
 """Print the pip requirements of the integrations the development HA loads.
 
 Those are Home Assistant's default integrations and the ones named in
-config/configuration.yaml. Follows each integration's manifest dependencies, so `scripts/develop` can
-install exactly what the development Home Assistant needs and run offline
-with --skip-pip.
+config/configuration.yaml. Follows each integration's manifest dependencies,
+so `scripts/develop` can install exactly what the development Home Assistant
+needs and run offline with --skip-pip.
 """
 
 from importlib import metadata

@@ -142,19 +142,21 @@ def test_bitmask_channels_from_two_threads(i2c: FakeI2c):
             errors.append(err)
 
     threads = [threading.Thread(target=toggle, args=(relay,)) for relay in relays]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for relay in relays:
+            relay.close()
     assert errors == []
     assert mismatches == []
     assert board.lost_updates == 0
     assert i2c.overlaps == 0  # one transfer at a time on the shared bus
-    assert board.registers[0x06] == 0xFC  # channels 1 and 2 on
-    assert other.registers[1] == 0xFF
-    assert len(board.writes) == 2 * 40 * 3
-    for relay in relays:
-        relay.close()
+    assert other.writes[-1] == (1, 0x00)
+    assert board.writes[-2:] == [(0x06, 0xFD), (0x06, 0xFF)]  # closed: off
+    assert len(board.writes) == 2 * 40 * 3 + 2
 
 
 # Glitches and I/O errors.

@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hems.const import DOMAIN
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import PRODUCT, FakeOctopus
 
@@ -19,7 +19,7 @@ from .conftest import PRODUCT, FakeOctopus
 async def entry(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, octopus: FakeOctopus
 ) -> MockConfigEntry:
-    """A loaded hems entry without loads."""
+    """Return a loaded hems entry without loads."""
     freezer.move_to(datetime(2020, 9, 27, 16, 10, tzinfo=UTC))
     octopus.published_until = datetime(2020, 9, 28, 23, tzinfo=UTC)
     hass.states.async_set("switch.car_charger", "off")

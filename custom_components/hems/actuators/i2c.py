@@ -169,7 +169,7 @@ class I2cRelayDriver:
 
     def _transfer[T](self, what: str, transfer: Callable[[], T]) -> T:
         """Run a transfer under the board's lock, retrying once on OSError."""
-        with __import__("contextlib").nullcontext():
+        with self._device_lock:
             try:
                 return transfer()
             except OSError as err:

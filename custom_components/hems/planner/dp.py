@@ -66,7 +66,7 @@ class _Entry:
     cost: float
     score: float
     excess: float
-    parent: "_Entry | None"
+    parent: _Entry | None
     on: tuple[bool, ...]
     started: tuple[bool, ...]
     mode: BatteryMode

@@ -48,7 +48,7 @@ _banner_lock = threading.Lock()
 _banner_done = False
 
 
-def _new_highs() -> "highspy.Highs":
+def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance (its one-off banner would corrupt stdout)."""
     global _banner_done  # noqa: PLW0603
     import highspy  # noqa: PLC0415 - keeps importing the package cheap
@@ -270,7 +270,7 @@ def build_model(problem: Problem) -> _Model:
     return model
 
 
-def _pass(solver: "highspy.Highs", model: _Model, costs: dict[int, float]) -> None:
+def _pass(solver: highspy.Highs, model: _Model, costs: dict[int, float]) -> None:
     import highspy  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
 
@@ -300,7 +300,7 @@ def _pass(solver: "highspy.Highs", model: _Model, costs: dict[int, float]) -> No
     solver.passModel(hlp)
 
 
-def _set_costs(solver: "highspy.Highs", n_col: int, costs: dict[int, float]) -> None:
+def _set_costs(solver: highspy.Highs, n_col: int, costs: dict[int, float]) -> None:
     import numpy as np  # noqa: PLC0415
 
     values = np.zeros(n_col)
@@ -310,7 +310,7 @@ def _set_costs(solver: "highspy.Highs", n_col: int, costs: dict[int, float]) -> 
 
 
 def _add_ceiling(
-    solver: "highspy.Highs", terms: dict[int, float], upper: float
+    solver: highspy.Highs, terms: dict[int, float], upper: float
 ) -> None:
     import numpy as np  # noqa: PLC0415
 
@@ -319,7 +319,7 @@ def _add_ceiling(
     solver.addRow(-float("inf"), upper, len(cols), cols, vals)
 
 
-def _warm_start(solver: "highspy.Highs", values: list[float]) -> None:
+def _warm_start(solver: highspy.Highs, values: list[float]) -> None:
     import numpy as np  # noqa: PLC0415
 
     solver.setSolution(
@@ -327,7 +327,7 @@ def _warm_start(solver: "highspy.Highs", values: list[float]) -> None:
     )
 
 
-def _solve(solver: "highspy.Highs") -> tuple[str, list[float], float]:
+def _solve(solver: highspy.Highs) -> tuple[str, list[float], float]:
     solver.run()
     status = solver.getModelStatus()
     name = solver.modelStatusToString(status)
