@@ -201,10 +201,62 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
 )
 
 
+def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
+    """Return the whole plan, compactly, for the plan card and automations."""
+    schedule = coordinator.data
+    if schedule is None:
+        return {}
+    loads = []
+    for load in coordinator.loads.values():
+        plan = schedule.loads.get(load.id)
+        if plan is None:
+            continue
+        item: dict[str, object] = {
+            "id": load.id,
+            "name": load.name,
+            "kind": load.kind.value,
+            "on": [int(on) for on in plan.on],
+            "energy_kwh": plan.energy_kwh,
+            "cost": plan.cost,
+        }
+        if plan.modes is not None:
+            item["modes"] = list(plan.modes)
+        if plan.cycle_costs is not None:
+            item["cycle_costs"] = list(plan.cycle_costs)
+            item["max_cycle_cost"] = getattr(load, "max_cycle_cost", None)
+            item["starts"] = [
+                window.cycle_start.isoformat()
+                for window in plan.windows
+                if window.cycle_start is not None
+            ]
+        loads.append(item)
+    return {
+        "created": schedule.created.isoformat(),
+        "slot_minutes": 30,
+        "base_load_kw": schedule.base_load_kw,
+        "import_limit_kw": schedule.import_limit_kw,
+        "slots": [
+            {"start": start.isoformat(), "price": round(price, 4)}
+            for start, price in zip(schedule.slot_starts, schedule.prices, strict=True)
+        ],
+        "loads": loads,
+        "notes": list(schedule.notes),
+    }
+
+
 class TotalSensor(HemsPlanEntity, SensorEntity):
     """Today's totals of the controlled loads, and the plan's cost."""
 
     entity_description: TotalSensorDescription
+    # The plan is for the card; the recorder does not need it.
+    _unrecorded_attributes = frozenset({"slots", "loads", "notes", "created"})
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object] | None:
+        """Carry the whole plan on the plan's cost sensor."""
+        if self.entity_description.key != "planned_cost_total":
+            return None
+        return plan_attributes(self.coordinator)
 
     @property
     def native_value(self) -> float | None:

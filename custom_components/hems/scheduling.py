@@ -29,6 +29,7 @@ from .planner import (
     Slot,
     Window,
 )
+from .planner.eligibility import cycle_starts
 from .prices import PriceSlot
 
 SLOT = timedelta(minutes=30)
@@ -105,6 +106,9 @@ class LoadSchedule:
     on: tuple[bool, ...]
     modes: tuple[str, ...] | None = None
     soc_kwh: tuple[float, ...] | None = None  # battery: at the start of each slot
+    # Wet goods: the cost (p) of a cycle started in each slot, None where a
+    # cycle could not start (outside its windows or past the known prices).
+    cycle_costs: tuple[float | None, ...] | None = None
     energy_kwh: float = 0.0
     cost: float = 0.0
     windows: tuple[PlannedWindow, ...] = ()
@@ -152,6 +156,9 @@ class Schedule:
                     "on": list(load.on),
                     "modes": list(load.modes) if load.modes is not None else None,
                     "soc_kwh": list(load.soc_kwh) if load.soc_kwh is not None else None,
+                    "cycle_costs": list(load.cycle_costs)
+                    if load.cycle_costs is not None
+                    else None,
                     "energy_kwh": load.energy_kwh,
                     "cost": load.cost,
                     "windows": [
@@ -194,6 +201,9 @@ class Schedule:
                     on=tuple(bool(on) for on in load["on"]),
                     modes=tuple(load["modes"]) if load["modes"] is not None else None,
                     soc_kwh=tuple(load["soc_kwh"]) if load.get("soc_kwh") else None,
+                    cycle_costs=tuple(load["cycle_costs"])
+                    if load.get("cycle_costs") is not None
+                    else None,
                     energy_kwh=float(load["energy_kwh"]),
                     cost=float(load["cost"]),
                     windows=tuple(
@@ -470,6 +480,14 @@ def schedule_from_plan(
                 summary=explanation.summary if explanation else "",
             )
         )
+    costs: dict[str, list[float | None]] = {}
+    for planner_id, (load_id, _) in built.owners.items():
+        load = by_id[planner_id]
+        if isinstance(load, CycleLoad):
+            row = costs.setdefault(load_id, [None] * count)
+            starts = cycle_starts(problem, load)
+            for start, cost in zip(starts.fitting, starts.costs, strict=True):
+                row[start] = round(cost, 4)
     schedules = {}
     for config in loads:
         load_energy = energy[config.id]
@@ -478,6 +496,7 @@ def schedule_from_plan(
             on=tuple(on[config.id]),
             modes=modes.get(config.id),
             soc_kwh=socs.get(config.id),
+            cycle_costs=tuple(costs[config.id]) if config.id in costs else None,
             energy_kwh=round(sum(load_energy), 4),
             cost=round(sum(e * p for e, p in zip(load_energy, prices, strict=True)), 4),
             windows=tuple(sorted(windows.get(config.id, []), key=lambda w: w.start)),
@@ -531,11 +550,15 @@ def keep_current_slot(
         if socs is not None:
             prior_soc = previous.soc_kwh if previous and previous.soc_kwh else None
             socs = (prior_soc[index] if prior_soc else socs[0], *socs)
+        cycle_costs = load.cycle_costs
+        if cycle_costs is not None:
+            cycle_costs = (None, *cycle_costs)
         loads[load_id] = LoadSchedule(
             load_id=load_id,
             on=(on, *load.on),
             modes=modes,
             soc_kwh=socs,
+            cycle_costs=cycle_costs,
             energy_kwh=load.energy_kwh,
             cost=load.cost,
             windows=load.windows,
