@@ -411,6 +411,21 @@ def _add_running_cycle(
                 base[index] += kwh / 0.5
 
 
+def _cycle_costs(built: BuiltProblem) -> dict[str, list[float | None]]:
+    """Return, per wet-goods load, the cost of a cycle started in each slot."""
+    problem = built.problem
+    by_id = {load.id: load for load in problem.loads}
+    costs: dict[str, list[float | None]] = {}
+    for planner_id, (load_id, _) in built.owners.items():
+        load = by_id[planner_id]
+        if isinstance(load, CycleLoad):
+            row = costs.setdefault(load_id, [None] * len(problem.slots))
+            starts = cycle_starts(problem, load)
+            for start, cost in zip(starts.fitting, starts.costs, strict=True):
+                row[start] = round(cost, 4)
+    return costs
+
+
 def schedule_from_plan(
     built: BuiltProblem, plan: Plan, loads: Sequence[LoadConfig], now: datetime
 ) -> Schedule:
@@ -480,14 +495,7 @@ def schedule_from_plan(
                 summary=explanation.summary if explanation else "",
             )
         )
-    costs: dict[str, list[float | None]] = {}
-    for planner_id, (load_id, _) in built.owners.items():
-        load = by_id[planner_id]
-        if isinstance(load, CycleLoad):
-            row = costs.setdefault(load_id, [None] * count)
-            starts = cycle_starts(problem, load)
-            for start, cost in zip(starts.fitting, starts.costs, strict=True):
-                row[start] = round(cost, 4)
+    costs = _cycle_costs(built)
     schedules = {}
     for config in loads:
         load_energy = energy[config.id]
