@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
@@ -212,3 +213,23 @@ async def setup_octopus(
     await hass.config_entries.async_setup(octopus_entry.entry_id)
     await hass.async_block_till_done()
     return octopus_entry
+
+
+@pytest.fixture
+async def devices(hass: HomeAssistant) -> None:
+    """Set up the household's plugs and inverter as helpers in HA."""
+    assert await async_setup_component(
+        hass,
+        "input_boolean",
+        {"input_boolean": {"car": {}, "washer": {}}},
+    )
+    assert await async_setup_component(
+        hass,
+        "input_select",
+        {
+            "input_select": {
+                "inverter": {"options": ["Self use", "Hold", "Grid charge"]}
+            }
+        },
+    )
+    hass.states.async_set("sensor.battery_soc", "25", {"unit_of_measurement": "%"})

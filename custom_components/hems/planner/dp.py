@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 import itertools
 
+from .bounds import cheapest_sums, relaxed_battery_values
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
 from .models import (
@@ -222,21 +223,113 @@ def _battery_moves(
         yield BatteryMode.FORCE_CHARGE, draw, new_soc, 2 * t + 1
 
 
-def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
-    """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible."""
+class _Bounds:
+    """Lower bound on the cost to come from a state (see :mod:`.bounds`)."""
+
+    def __init__(
+        self,
+        prices: list[float],
+        const: list[float],
+        runners: list[_Runner],
+        cycles: list[_Cycle],
+        battery: Battery | None,
+        penalties: list[float],
+        dt: float,
+    ) -> None:
+        count = len(prices)
+        self.base = [0.0] * (count + 1)
+        for t in range(count - 1, -1, -1):
+            self.base[t] = self.base[t + 1] + prices[t] * const[t]
+        self.runners = [
+            (r.count, r.kwh, cheapest_sums(prices, list(r.eligible), r.count)) for r in runners
+        ]
+        self.cycles: list[tuple[int, list[float], list[list[float]]]] = []
+        peak = list(const)
+        for r in runners:
+            for t in range(count):
+                if r.eligible[t]:
+                    peak[t] += r.kwh
+        for c in cycles:
+            length = len(c.profile)
+            # rest[k][ph]: cost of phases ph.. of a cycle started at k
+            rest = [[0.0] * (length + 1) for _ in range(count)]
+            best = [float("inf")] * (count + 1)
+            for k in range(count - 1, -1, -1):
+                best[k] = best[k + 1]
+                if k + length <= count:
+                    for ph in range(length - 1, -1, -1):
+                        rest[k][ph] = rest[k][ph + 1] + c.profile[ph] * prices[k + ph]
+                    if c.allowed[k]:
+                        best[k] = min(best[k], rest[k][0])
+            self.cycles.append((length, best, rest))
+            for t in range(count):
+                peak[t] += max(c.profile)
+        self.battery = battery
+        self.penalties = penalties
+        self.values = (
+            relaxed_battery_values(
+                prices,
+                peak,
+                capacity=battery.capacity_kwh,
+                min_soc=battery.min_soc_kwh,
+                charge_kwh=battery.charge_kw * dt,
+                discharge_kwh=battery.discharge_kw * dt,
+                efficiency=battery.efficiency,
+            )
+            if battery is not None
+            else []
+        )
+        self._keys: dict[tuple[int, _Key], float] = {}
+
+    def loads(self, t: int, key: _Key) -> float:
+        """Base load and loads from slot t on, each at its cheapest."""
+        cached = self._keys.get((t, key))
+        if cached is not None:
+            return cached
+        total = self.base[t]
+        n = len(self.runners)
+        for i, (count, kwh, table) in enumerate(self.runners):
+            total += kwh * table[t][count - key[i]]
+        for j, (length, best, rest) in enumerate(self.cycles):
+            phase = key[n + j]
+            if phase == 0:
+                total += best[t]
+            elif phase < length:
+                total += rest[t - phase][phase]
+        self._keys[(t, key)] = total
+        return total
+
+    def battery_cost(self, t: int, soc: float) -> float:
+        """Least possible battery cost from slot t on with ``soc``."""
+        if self.battery is None:
+            return 0.0
+        low = self.battery.min_soc_kwh
+        if soc < low:
+            return self.values[t](low) - self.penalties[t] * (low - soc)
+        return self.values[t](soc)
+
+
+def _search(
+    problem: Problem,
+    const: list[float],
+    runners: list[_Runner],
+    cycles: list[_Cycle],
+    battery: Battery | None,
+    *,
+    best_effort: bool,
+    ceiling: float,
+    bounds: "_Bounds | None",
+) -> _Entry | None:
+    """Run the DP; entries whose bound exceeds ``ceiling`` are dropped."""
     count = len(problem.slots)
     dt = problem.slot_hours
     prices = problem.prices
-    const = [kw * dt for kw in problem.base_kw]
-    fixed_on: dict[str, tuple[bool, ...]] = {}
-    fixed_start: dict[str, int | None] = {}
-    runners, cycles = _prepare(problem, const, fixed_on, fixed_start)
-    battery = next((b for b in problem.loads if isinstance(b, Battery)), None)
     limit = None if problem.import_limit_kw is None else problem.import_limit_kw * dt
     penalties = [0.0] * (count + 1)
     if battery is not None:
         for t in range(count - 1, -1, -1):
             penalties[t] = max(penalties[t + 1], -prices[t] / battery.efficiency)
+    margin = 1e-6 + 1e-9 * abs(ceiling) if ceiling < float("inf") else 0.0
     start_key: _Key = (0,) * (len(runners) + len(cycles))
     soc0 = battery.soc_kwh if battery is not None else 0.0
     root = _Entry(soc0, 0.0, 0.0, 0.0, None, (), (), BatteryMode.CHARGE_ONLY)
@@ -247,6 +340,7 @@ def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
         for key, entries in layer.items():
             for new_key, kwh, score, on, started in _options(t, key, runners, cycles):
                 demand = const[t] + kwh
+                floor = bounds.loads(t + 1, new_key) if bounds is not None else 0.0
                 bucket = nxt.setdefault(new_key, [])
                 for e in entries:
                     for mode, grid, soc, mode_score in _battery_moves(
@@ -258,10 +352,15 @@ def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
                             if not best_effort:
                                 continue
                             excess = net - limit
+                        cost = e.cost + price * net + EXCESS_WEIGHT * excess
+                        if bounds is not None and (
+                            cost + floor + bounds.battery_cost(t + 1, soc) > ceiling + margin
+                        ):
+                            continue
                         bucket.append(
                             _Entry(
                                 soc,
-                                e.cost + price * net + EXCESS_WEIGHT * excess,
+                                cost,
                                 e.score + score + mode_score,
                                 e.excess + excess,
                                 e,
@@ -271,16 +370,72 @@ def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
                             )
                         )
         layer = {
-            k: _prune(v, penalties[t + 1], battery is not None)
-            for k, v in nxt.items()
-            if v
+            k: _prune(v, penalties[t + 1], battery is not None) for k, v in nxt.items() if v
         }
         if not layer:
-            raise InfeasibleError("import_limit_kw", _why(problem, t))
-    best = min(
-        (e for entries in layer.values() for e in entries),
-        key=lambda e: (e.cost, e.score),
+            return None
+    return min(
+        (e for entries in layer.values() for e in entries), key=lambda e: (e.cost, e.score)
     )
+
+
+def _fixed(
+    problem: Problem, const: list[float], runners: list[_Runner], cycles: list[_Cycle]
+) -> list[float]:
+    """``const`` plus every free load at its own cheapest slots."""
+    prices = problem.prices
+    loaded = list(const)
+    for r in runners:
+        forced = [t for t, f in enumerate(r.forced) if f]
+        others = sorted(
+            (t for t, e in enumerate(r.eligible) if e and not r.forced[t]),
+            key=lambda t: (prices[t], t),
+        )
+        for t in [*forced, *others[: r.count - len(forced)]]:
+            loaded[t] += r.kwh
+    for c in cycles:
+        costs = {
+            k: sum(e * prices[k + i] for i, e in enumerate(c.profile))
+            for k, ok in enumerate(c.allowed)
+            if ok
+        }
+        k = min(costs, key=lambda k: (costs[k], k))
+        for i, e in enumerate(c.profile):
+            loaded[k + i] += e
+    return loaded
+
+
+def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
+    """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible."""
+    count = len(problem.slots)
+    const = [kw * problem.slot_hours for kw in problem.base_kw]
+    fixed_on: dict[str, tuple[bool, ...]] = {}
+    fixed_start: dict[str, int | None] = {}
+    runners, cycles = _prepare(problem, const, fixed_on, fixed_start)
+    battery = next((b for b in problem.loads if isinstance(b, Battery)), None)
+    ceiling = float("inf")
+    bounds = None
+    if runners or cycles:
+        # an upper bound: every load at its own optimum, the battery around them
+        guess = _search(
+            problem, _fixed(problem, const, runners, cycles), [], [], battery,
+            best_effort=best_effort, ceiling=ceiling, bounds=None,
+        )
+        if guess is not None:
+            ceiling = guess.cost
+        penalties = [0.0] * (count + 1)
+        if battery is not None:
+            for t in range(count - 1, -1, -1):
+                penalties[t] = max(penalties[t + 1], -problem.prices[t] / battery.efficiency)
+        bounds = _Bounds(
+            problem.prices, const, runners, cycles, battery, penalties, problem.slot_hours
+        )
+    best = _search(
+        problem, const, runners, cycles, battery,
+        best_effort=best_effort, ceiling=ceiling, bounds=bounds,
+    )
+    if best is None:
+        raise InfeasibleError("import_limit_kw", _why(problem))
     return _result(problem, best, runners, cycles, battery, fixed_on, fixed_start)
 
 
@@ -316,14 +471,25 @@ def _result(
     )
 
 
-def _why(problem: Problem, slot: int) -> str:
-    """Explain an infeasible limit, naming the first slot that cannot fit."""
-    limit = problem.import_limit_kw
-    when = f"{problem.slots[slot].start:%Y-%m-%dT%H:%MZ}"
-    base = problem.base_kw[slot]
-    if limit is not None and base > limit:
-        return f"{limit:g} kW cannot be met: the base load is {base:g} kW at {when}"
-    return (
-        f"{limit:g} kW cannot be met: the loads' required slots do not fit under it "
-        f"(no plan gets past the slot at {when})"
+def _why(problem: Problem) -> str:
+    """Explain an infeasible limit, naming a slot or load where possible."""
+    limit = problem.import_limit_kw or 0.0
+    relief = max(
+        (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
     )
+    base = problem.base_kw
+    for t, kw in enumerate(base):
+        if kw - relief > limit:
+            when = f"{problem.slots[t].start:%Y-%m-%dT%H:%MZ}"
+            return f"{limit:g} kW cannot be met: the base load is {kw:g} kW at {when}"
+    for i, load in enumerate(problem.loads):
+        if isinstance(load, InterruptibleLoad):
+            run = run_slots(problem, load)
+            room = sum(1 for t in run.eligible if base[t] + load.power_kw - relief <= limit)
+            if room < run.count:
+                return (
+                    f"{limit:g} kW cannot be met: loads[{i}] ({load.id}) must run "
+                    f"{run.count} slot(s) at {load.power_kw:g} kW but only {room} "
+                    "eligible slot(s) have room"
+                )
+    return f"{limit:g} kW cannot be met by the loads' required slots together"

@@ -146,3 +146,4 @@ class Plan:
     method: str
     limit_violation_kwh: float = 0.0
     notes: tuple[str, ...] = ()
+    seconds: float = 0.0

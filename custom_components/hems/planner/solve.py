@@ -1,7 +1,9 @@
 """``plan()``: exact fast paths where loads cannot interact, else the MILP."""
 
 import time
+from typing import Literal
 
+from .dp import solve_dp
 from .errors import InfeasibleError
 from .explain import explain
 from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
@@ -19,12 +21,22 @@ def _within_limit(problem: Problem, net_import_kwh: tuple[float, ...]) -> bool:
     return all(kwh <= cap for kwh in net_import_kwh)
 
 
-def plan(problem: Problem, *, best_effort: bool = False, validate: bool = True) -> Plan:
-    """Cheapest decisions for ``problem``; ties go to the earliest slots.
+type Solver = Literal["auto", "dp", "milp"]
+
+
+def plan(
+    problem: Problem,
+    *,
+    best_effort: bool = False,
+    solver: Solver = "auto",
+    validate: bool = True,
+) -> Plan:
+    """Return the cheapest decisions for ``problem``; ties go to the earliest slots.
 
     Without a battery each load's own optimum (sort or scan) is the joint
-    optimum whenever together they respect the import limit, so the MILP is
-    only built when a battery or a binding limit couples the loads.  Raises
+    optimum whenever together they respect the import limit; otherwise the
+    exact dynamic programme (``solver="dp"``, the default) or the MILP
+    (``solver="milp"``, HiGHS) solves the coupled problem.  Raises
     :class:`InfeasibleError` if the limit cannot be met, unless ``best_effort``,
     which returns the cheapest plan with the least energy above the limit.
     """
@@ -36,13 +48,17 @@ def plan(problem: Problem, *, best_effort: bool = False, validate: bool = True) 
     sim = simulate_detail(problem, decisions)
     method = "fast"
     has_battery = any(isinstance(load, Battery) for load in problem.loads)
-    if has_battery or not _within_limit(problem, sim.net_import_kwh):
+    coupled = has_battery or not _within_limit(problem, sim.net_import_kwh)
+    if solver == "milp":
         result = solve_milp(problem, best_effort=best_effort)
         decisions = result.decisions
-        sim = simulate_detail(problem, decisions)
         method = "milp"
         if not result.optimal:
             notes.append("solver stopped before proving optimality")
+    elif coupled or solver == "dp":
+        decisions = solve_dp(problem, best_effort=best_effort).decisions
+        method = "dp"
+    sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
     if excess > LIMIT_TOLERANCE_KWH:
         if not best_effort:  # pragma: no cover - the MILP never returns this
@@ -52,7 +68,6 @@ def plan(problem: Problem, *, best_effort: bool = False, validate: bool = True) 
             f"met; {excess:.3f} kWh imported above it"
         )
     dt = problem.slot_hours
-    notes.append(f"solved by {method} in {1000 * (time.perf_counter() - began):.1f} ms")
     return Plan(
         problem=problem,
         decisions=decisions,
@@ -63,4 +78,5 @@ def plan(problem: Problem, *, best_effort: bool = False, validate: bool = True) 
         method=method,
         limit_violation_kwh=excess if excess > LIMIT_TOLERANCE_KWH else 0.0,
         notes=tuple(notes),
+        seconds=time.perf_counter() - began,
     )
