@@ -16,6 +16,9 @@ HEMS_CACHE=${HEMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hems}
 HEMS_MIRROR=${HEMS_MIRROR:-http://deb.debian.org/debian}
 HEMS_SUITE=forky
 HEMS_REQUIREMENTS=("$HEMS_REPO/requirements_test.txt")
+# Debian packages the tests need in the environment (browsers, servers), one
+# per line; installed into the Python 3.14 root (or the host) when it changes.
+HEMS_APT_PACKAGES="$HEMS_REPO/requirements_apt.txt"
 
 _log() { printf '\033[1m[hems]\033[0m %s\n' "$*" >&2; }
 
@@ -86,7 +89,7 @@ for f in /etc/pip.conf /etc/xdg/pip/pip.conf /etc/xdg/pip/constraints.txt; do
   if [ -f "$f" ]; then mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"; fi
 done
 exec chroot "$root" /usr/bin/env -i \
-  HOME=/root PATH=/opt/hems-venv/bin:/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+  HOME=/root PATH=/opt/hems-venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
   TERM="${TERM:-dumb}" CI="${CI:-}" $(printenv | grep -E '^(PIP_|HEMS_|PYTEST_|COVERAGE_)' || true) \
   /bin/sh -c 'cd "$0" && exec "$@"' "$cwd" "$@"
 INNER
@@ -108,7 +111,41 @@ hems_env_run() {
   fi
 }
 
+_apt_packages() {
+  [ -f "$HEMS_APT_PACKAGES" ] && sed -e 's/#.*//' "$HEMS_APT_PACKAGES" | xargs || true
+}
+
+# Installs requirements_apt.txt with apt-get, in the root (or on the host).
+_hems_prepare_apt() {
+  local packages marker want
+  packages=$(_apt_packages)
+  [ -n "$packages" ] || return 0
+  want=$(echo "$packages" | sha256sum | cut -c1-16)
+  if _host_python_ok; then
+    marker=$HEMS_CACHE/.apt-host
+    [ "$(cat "$marker" 2>/dev/null)" = "$want" ] && return 0
+    _log "installing Debian packages: $packages"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null; } ||
+      { _log "apt-get could not install: $packages"; return 1; }
+  else
+    local root=$HEMS_CACHE/root-$HEMS_SUITE
+    marker=$root/opt/.hems-apt
+    [ "$(cat "$marker" 2>/dev/null)" = "$want" ] && return 0
+    _log "installing Debian packages into the Python 3.14 root: $packages"
+    # The testing suite's mirror may serve an older snapshot: accept its date.
+    _in_root "$root" /bin/sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      $packages >/dev/null" || { _log "apt-get could not install: $packages"; return 1; }
+  fi
+  echo "$want" >"$marker"
+}
+
 _hems_prepare() {
+  _hems_prepare_python
+  _hems_prepare_apt
+}
+
+_hems_prepare_python() {
   local want
   want=$(_requirements_hash)
   if _host_python_ok; then
