@@ -34,6 +34,11 @@ class AutomaticSwitch(HemsLoadEntity, SwitchEntity):
     """Whether hems switches this load by the plan."""
 
     @property
+    def available(self) -> bool:
+        """Unavailable while the load's plug or relay cannot be switched."""
+        return super().available and self.load.id not in self.coordinator.actuator_errors
+
+    @property
     def is_on(self) -> bool:
         """Return whether the load runs automatically."""
         return self.coordinator.state.load(self.load.id).automatic

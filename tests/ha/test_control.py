@@ -310,6 +310,8 @@ async def test_switch_failure_is_a_repair_issue(
     assert "RPi.GPIO" in (gpio_issue.translation_placeholders or {})["error"]
     scheduled = hass.states.get(entity(hass, "binary_sensor", "heater_scheduled_now"))
     assert "RPi.GPIO" in scheduled.attributes["actuator_error"]
+    automatic = hass.states.get(entity(hass, "switch", "heater_automatic"))
+    assert automatic.state == "unavailable"
 
 
 async def test_calendar_and_load_sensors(

@@ -121,6 +121,7 @@ async def test_switch_recovers_and_stops(
     await tick(hass, freezer, slots[0])
     assert hass.states.get("input_boolean.car").state == STATE_ON
     assert issue_registry.async_get_issue(DOMAIN, "actuator_failed_car_HEMS") is None
+    assert hass.states.get(entity(hass, "switch", "car_automatic")).state == STATE_ON
 
     slot = slots[0] + SLOT
     while not stopped:
