@@ -16,6 +16,8 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry's settings and the state of its price coordinator."""
     prices = entry.runtime_data.prices
+    plan = entry.runtime_data.plan
+    schedule = plan.data
     slots = prices.data.slots
     return {
         "data": async_redact_data(dict(entry.data), TO_REDACT),
@@ -30,4 +32,21 @@ async def async_get_config_entry_diagnostics(
             "rejected": list(prices.rejected),
             "update_interval": str(prices.update_interval),
         },
+        "loads": {
+            load_id: {
+                "name": load.name,
+                "kind": load.kind.value,
+                "switched_by": plan.actuators[load_id].description,
+                "actuator_error": plan.actuator_errors.get(load_id),
+            }
+            for load_id, load in plan.loads.items()
+        },
+        "plan": {
+            "last_error": plan.last_error,
+            "created": schedule.created.isoformat() if schedule else None,
+            "slots": len(schedule.slot_starts) if schedule else 0,
+            "cost": schedule.cost if schedule else None,
+            "notes": list(schedule.notes) if schedule else [],
+        },
+        "state": plan.state.as_dict(),
     }

@@ -82,6 +82,8 @@ async def test_diagnostics_redact_the_account(
     assert diagnostics["options"][CONF_GAS_PRICE] == 6.5
     assert diagnostics["prices"]["known_slots"] == 48
     assert diagnostics["prices"]["source"] == "octopus:AGILE-24-10-01:A"
+    assert diagnostics["plan"]["slots"] > 0
+    assert diagnostics["loads"] == {}
 
 
 async def test_unload(
