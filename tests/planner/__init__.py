@@ -1,0 +1,1 @@
+"""Tests of the hems planner (pure Python, no Home Assistant)."""

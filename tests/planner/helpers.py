@@ -30,8 +30,12 @@ def at(slot: int, start: datetime = T0, minutes: int = 30) -> datetime:
     return start + timedelta(minutes=minutes * slot)
 
 
-def make_slots(prices: Sequence[float], start: datetime = T0, minutes: int = 30) -> tuple[Slot, ...]:
-    return tuple(Slot(start=at(i, start, minutes), price=p) for i, p in enumerate(prices))
+def make_slots(
+    prices: Sequence[float], start: datetime = T0, minutes: int = 30
+) -> tuple[Slot, ...]:
+    return tuple(
+        Slot(start=at(i, start, minutes), price=p) for i, p in enumerate(prices)
+    )
 
 
 def all_decisions(problem: Problem) -> Iterator[Decisions]:
@@ -44,10 +48,11 @@ def all_decisions(problem: Problem) -> Iterator[Decisions]:
         match load:
             case InterruptibleLoad():
                 run = run_slots(problem, load)
-                rows = []
-                for combo in itertools.combinations(run.eligible, run.count):
-                    if set(run.forced) <= set(combo):
-                        rows.append(tuple(i in combo for i in range(count)))
+                rows = [
+                    tuple(i in combo for i in range(count))
+                    for combo in itertools.combinations(run.eligible, run.count)
+                    if set(run.forced) <= set(combo)
+                ]
                 on_choices.append((load.id, rows))
             case CycleLoad():
                 allowed = cycle_starts(problem, load).allowed
@@ -61,7 +66,9 @@ def all_decisions(problem: Problem) -> Iterator[Decisions]:
             for modes in itertools.product(*(rows for _, rows in mode_choices)):
                 yield Decisions(
                     on={k: v for (k, _), v in zip(on_choices, ons, strict=True)},
-                    start={k: v for (k, _), v in zip(start_choices, starts, strict=True)},
+                    start={
+                        k: v for (k, _), v in zip(start_choices, starts, strict=True)
+                    },
                     mode={k: v for (k, _), v in zip(mode_choices, modes, strict=True)},
                 )
 

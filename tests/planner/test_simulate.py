@@ -26,7 +26,9 @@ def battery(**kw: float) -> Battery:
 
 def test_lead_example_greedy_discharge_costs_six_pence():
     # SoC 1 kWh; 10p with demand 0.8 kWh, then 20p with demand 0.5 kWh.
-    problem = Problem(slots=make_slots([10, 20]), base_load_kw=(1.6, 1.0), loads=(battery(),))
+    problem = Problem(
+        slots=make_slots([10, 20]), base_load_kw=(1.6, 1.0), loads=(battery(),)
+    )
     costs = {
         modes: simulate(problem, Decisions(mode={"b": modes}))
         for modes in [(N, N), (H, N), (N, H), (H, H)]
@@ -39,9 +41,11 @@ def test_lead_example_greedy_discharge_costs_six_pence():
 
 def test_normal_discharge_is_limited_by_power_min_soc_and_demand():
     load = battery(capacity_kwh=5, soc_kwh=3, min_soc_kwh=1, discharge_kw=1)
-    problem = Problem(slots=make_slots([10, 10, 10, 10]), base_load_kw=(4, 0.6, 4, 4), loads=(load,))
+    problem = Problem(
+        slots=make_slots([10, 10, 10, 10]), base_load_kw=(4, 0.6, 4, 4), loads=(load,)
+    )
     sim = simulate_detail(problem, Decisions(mode={"b": (N, N, N, N)}))
-    # power 0.5 kWh/slot, then demand 0.3, then power 0.5, then only 0.7 - 0.5 = 0.2 left
+    # limited by power (0.5 kWh/slot), then by demand (0.3), then by power again
     assert sim.load_kwh["b"] == pytest.approx((-0.5, -0.3, -0.5, -0.5))
     assert sim.soc_kwh == pytest.approx((3, 2.5, 2.2, 1.7, 1.2))
     assert all(kwh >= 0 for kwh in sim.net_import_kwh)

@@ -35,7 +35,9 @@ class Convex:
 type _Segments = list[tuple[float, float]]  # (length, slope), slopes ascending
 
 
-def _from_segments(start: float, value: float, segments: _Segments, lo: float, hi: float) -> Convex:
+def _from_segments(
+    start: float, value: float, segments: _Segments, lo: float, hi: float
+) -> Convex:
     """Breakpoints of the function restricted to [lo, hi]."""
     xs = [start]
     vs = [value]
@@ -63,7 +65,7 @@ def relaxed_battery_values(
     """V[t](soc): least battery cost (p) from slot t on, relaxed; V[T] = 0."""
     count = len(prices)
     values: list[Convex] = [Convex((min_soc, capacity), (0.0, 0.0))]
-    segs: _Segments = []
+    segs: _Segments = [(capacity - min_soc, 0.0)]
     start, start_value = min_soc, 0.0
     for t in range(count - 1, -1, -1):
         p = prices[t]
@@ -76,7 +78,9 @@ def relaxed_battery_values(
         flipped = [(length, -slope) for length, slope in reversed(g)]
         start, start_value = start - c, start_value + g_end
         segs = sorted([*segs, *flipped], key=lambda s: s[1])
-        full = _from_segments(start, start_value, segs, start, start + sum(s[0] for s in segs))
+        full = _from_segments(
+            start, start_value, segs, start, start + sum(s[0] for s in segs)
+        )
         values.append(_from_segments(start, start_value, segs, min_soc, capacity))
         # keep the unrestricted form for the next step, clipped to [min_soc, capacity]
         start, start_value, segs = _clip(full, min_soc, capacity)
@@ -98,7 +102,9 @@ def _segments(f: Convex) -> _Segments:
     ]
 
 
-def cheapest_sums(prices: list[float], eligible: list[bool], most: int) -> list[list[float]]:
+def cheapest_sums(
+    prices: list[float], eligible: list[bool], most: int
+) -> list[list[float]]:
     """table[t][r]: the sum of the r cheapest eligible prices in [t, T)."""
     count = len(prices)
     table: list[list[float]] = [[0.0] * (most + 1) for _ in range(count + 1)]

@@ -23,7 +23,9 @@ class CliError(Exception):
 
 def _read_json(path: str) -> Any:
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        text = (
+            sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        )
     except OSError as err:
         raise CliError(f"{path}: {err.strerror or err}") from None
     try:
@@ -49,18 +51,23 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``hems``."""
+    """Build the argument parser of ``hems``."""
     parser = argparse.ArgumentParser(prog="hems", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_plan = sub.add_parser("plan", help="plan a problem JSON file; prints the plan JSON")
+    p_plan = sub.add_parser(
+        "plan", help="plan a problem JSON file; prints the plan JSON"
+    )
     p_plan.add_argument("problem", help="problem JSON file ('-' for stdin)")
     p_plan.add_argument(
         "--best-effort",
         action="store_true",
-        help="if the import limit cannot be met, plan the least excess instead of failing",
+        help="if the import limit cannot be met, plan the least excess instead",
     )
     p_plan.add_argument(
-        "--solver", choices=["auto", "dp", "milp"], default="auto", help="exact solver to use"
+        "--solver",
+        choices=["auto", "dp", "milp"],
+        default="auto",
+        help="exact solver to use",
     )
     p_plan.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
     p_plan.set_defaults(func=_cmd_plan)
@@ -70,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_bt.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD, local)")
     p_bt.add_argument("--to", dest="date_to", help="last day (YYYY-MM-DD, local)")
     p_bt.add_argument("--plot", help="write a PNG plot of prices and planned load")
-    p_bt.add_argument("--json", dest="json_out", help="also write per-day results as JSON")
+    p_bt.add_argument(
+        "--json", dest="json_out", help="also write per-day results as JSON"
+    )
     p_bt.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -89,6 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except (ProblemError, CliError) as err:
-        print(f"hems: error: {err}", file=sys.stderr)
+        sys.stderr.write(f"hems: error: {err}\n")
         return EXIT_BAD_INPUT
     return status

@@ -82,7 +82,7 @@ class DpResult:
     limit_excess_kwh: float
 
 
-def _prepare(
+def _prepare(  # noqa: C901, PLR0912
     problem: Problem,
     const: list[float],
     fixed_on: dict[str, tuple[bool, ...]],
@@ -205,7 +205,7 @@ def _prune(entries: list[_Entry], penalty: float, has_battery: bool) -> list[_En
     return kept
 
 
-def _battery_moves(
+def _battery_moves(  # noqa: PLR0917
     battery: Battery | None, soc: float, demand: float, dt: float, horizon: int, t: int
 ) -> Iterator[tuple[BatteryMode, float, float, float]]:
     """(mode, grid kWh, new SoC, score) of each distinct battery action."""
@@ -226,7 +226,7 @@ def _battery_moves(
 class _Bounds:
     """Lower bound on the cost to come from a state (see :mod:`.bounds`)."""
 
-    def __init__(
+    def __init__(  # noqa: C901, PLR0917
         self,
         prices: list[float],
         const: list[float],
@@ -241,7 +241,8 @@ class _Bounds:
         for t in range(count - 1, -1, -1):
             self.base[t] = self.base[t + 1] + prices[t] * const[t]
         self.runners = [
-            (r.count, r.kwh, cheapest_sums(prices, list(r.eligible), r.count)) for r in runners
+            (r.count, r.kwh, cheapest_sums(prices, list(r.eligible), r.count))
+            for r in runners
         ]
         self.cycles: list[tuple[int, list[float], list[list[float]]]] = []
         peak = list(const)
@@ -282,7 +283,7 @@ class _Bounds:
         self._keys: dict[tuple[int, _Key], float] = {}
 
     def loads(self, t: int, key: _Key) -> float:
-        """Base load and loads from slot t on, each at its cheapest."""
+        """Bound the base load and loads from slot t on, each at its cheapest."""
         cached = self._keys.get((t, key))
         if cached is not None:
             return cached
@@ -309,7 +310,7 @@ class _Bounds:
         return self.values[t](soc)
 
 
-def _search(
+def _search(  # noqa: C901
     problem: Problem,
     const: list[float],
     runners: list[_Runner],
@@ -318,7 +319,7 @@ def _search(
     *,
     best_effort: bool,
     ceiling: float,
-    bounds: "_Bounds | None",
+    bounds: _Bounds | None,
 ) -> _Entry | None:
     """Run the DP; entries whose bound exceeds ``ceiling`` are dropped."""
     count = len(problem.slots)
@@ -354,7 +355,8 @@ def _search(
                             excess = net - limit
                         cost = e.cost + price * net + EXCESS_WEIGHT * excess
                         if bounds is not None and (
-                            cost + floor + bounds.battery_cost(t + 1, soc) > ceiling + margin
+                            cost + floor + bounds.battery_cost(t + 1, soc)
+                            > ceiling + margin
                         ):
                             continue
                         bucket.append(
@@ -370,12 +372,15 @@ def _search(
                             )
                         )
         layer = {
-            k: _prune(v, penalties[t + 1], battery is not None) for k, v in nxt.items() if v
+            k: _prune(v, penalties[t + 1], battery is not None)
+            for k, v in nxt.items()
+            if v
         }
         if not layer:
             return None
     return min(
-        (e for entries in layer.values() for e in entries), key=lambda e: (e.cost, e.score)
+        (e for entries in layer.values() for e in entries),
+        key=lambda e: (e.cost, e.score),
     )
 
 
@@ -418,28 +423,48 @@ def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
     if runners or cycles:
         # an upper bound: every load at its own optimum, the battery around them
         guess = _search(
-            problem, _fixed(problem, const, runners, cycles), [], [], battery,
-            best_effort=best_effort, ceiling=ceiling, bounds=None,
+            problem,
+            _fixed(problem, const, runners, cycles),
+            [],
+            [],
+            battery,
+            best_effort=best_effort,
+            ceiling=ceiling,
+            bounds=None,
         )
         if guess is not None:
             ceiling = guess.cost
         penalties = [0.0] * (count + 1)
         if battery is not None:
             for t in range(count - 1, -1, -1):
-                penalties[t] = max(penalties[t + 1], -problem.prices[t] / battery.efficiency)
+                penalties[t] = max(
+                    penalties[t + 1], -problem.prices[t] / battery.efficiency
+                )
         bounds = _Bounds(
-            problem.prices, const, runners, cycles, battery, penalties, problem.slot_hours
+            problem.prices,
+            const,
+            runners,
+            cycles,
+            battery,
+            penalties,
+            problem.slot_hours,
         )
     best = _search(
-        problem, const, runners, cycles, battery,
-        best_effort=best_effort, ceiling=ceiling, bounds=bounds,
+        problem,
+        const,
+        runners,
+        cycles,
+        battery,
+        best_effort=best_effort,
+        ceiling=ceiling,
+        bounds=bounds,
     )
     if best is None:
         raise InfeasibleError("import_limit_kw", _why(problem))
     return _result(problem, best, runners, cycles, battery, fixed_on, fixed_start)
 
 
-def _result(
+def _result(  # noqa: PLR0917
     problem: Problem,
     best: _Entry,
     runners: list[_Runner],
@@ -485,7 +510,9 @@ def _why(problem: Problem) -> str:
     for i, load in enumerate(problem.loads):
         if isinstance(load, InterruptibleLoad):
             run = run_slots(problem, load)
-            room = sum(1 for t in run.eligible if base[t] + load.power_kw - relief <= limit)
+            room = sum(
+                1 for t in run.eligible if base[t] + load.power_kw - relief <= limit
+            )
             if room < run.count:
                 return (
                     f"{limit:g} kW cannot be met: loads[{i}] ({load.id}) must run "

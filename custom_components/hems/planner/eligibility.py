@@ -8,7 +8,7 @@ COST_TOLERANCE = 1e-9
 
 
 def window_slots(problem: Problem, window: Window | None) -> range:
-    """Indices of the slots lying wholly inside ``window`` (all if ``None``)."""
+    """Return the slots lying wholly inside ``window`` (all if ``None``)."""
     count = len(problem.slots)
     if window is None:
         return range(count)
@@ -67,7 +67,7 @@ def cycle_cost(prices: list[float], profile: tuple[float, ...], start: int) -> f
 
 
 def cycle_starts(problem: Problem, load: CycleLoad) -> CycleStarts:
-    """Starts whose whole cycle lies in the window; allowed if cost <= max_cost."""
+    """Find the starts whose cycle fits the window; allowed if cost <= max_cost."""
     window = window_slots(problem, load.window)
     length = len(load.profile_kwh)
     fitting = tuple(range(window.start, window.stop - length + 1))

@@ -30,9 +30,11 @@ def _interruptible(
     cost = sum(prices[i] * kwh for i, kwh in enumerate(sim.load_kwh[load.id]))
     parts = [f"runs {len(chosen)} slot(s) of {load.slots} asked"]
     if chosen:
+        low = min(prices[i] for i in chosen)
+        high = max(prices[i] for i in chosen)
         parts.append(
-            f"priced {min(prices[i] for i in chosen):.2f}..{max(prices[i] for i in chosen):.2f}"
-            f" p/kWh, from {_hhmm(problem.slots[chosen[0]].start)}"
+            f"priced {low:.2f}..{high:.2f} p/kWh, "
+            f"from {_hhmm(problem.slots[chosen[0]].start)}"
         )
     parts.append(f"{len(run.eligible)} eligible of {len(run.window)} in the window")
     if load.max_price is not None:

@@ -7,7 +7,7 @@ from .simulate import simulate_detail
 LIMIT_TOLERANCE_KWH = 1e-6
 
 
-def violations(problem: Problem, decisions: Decisions) -> list[str]:
+def violations(problem: Problem, decisions: Decisions) -> list[str]:  # noqa: C901
     """Every broken requirement, as readable sentences (empty if feasible)."""
     found: list[str] = []
     for load in problem.loads:

@@ -43,26 +43,27 @@ MIP_REL_GAP = 1e-7
 COST_TOLERANCE_ABS = 1e-6
 COST_TOLERANCE_REL = 1e-7
 TIME_LIMIT_S = 60.0
+_FEASIBLE = 2  # HiGHS primal_solution_status of a feasible solution
 
 _banner_lock = threading.Lock()
 _banner_done = False
 
 
 def _new_highs() -> highspy.Highs:
-    """A silent HiGHS instance (its one-off banner would corrupt stdout)."""
+    """Create a silent HiGHS instance (its one-off banner would corrupt stdout)."""
     global _banner_done  # noqa: PLW0603
     import highspy  # noqa: PLC0415 - keeps importing the package cheap
 
     with _banner_lock:
         if _banner_done:
-            solver = highspy.Highs()
+            solver = highspy.Highs()  # type: ignore[no-untyped-call]
         else:
             sys.stdout.flush()
             saved = os.dup(1)
             null = os.open(os.devnull, os.O_WRONLY)
             try:
                 os.dup2(null, 1)
-                solver = highspy.Highs()
+                solver = highspy.Highs()  # type: ignore[no-untyped-call]
                 ctypes.CDLL(None).fflush(None)
             finally:
                 os.dup2(saved, 1)
@@ -131,7 +132,7 @@ class _Model:
     modes: dict[str, list[tuple[list[int], list[int]]]]
 
 
-def _battery_rows(
+def _battery_rows(  # noqa: PLR0917
     lp: _Lp,
     model: _Model,
     battery: Battery,
@@ -208,7 +209,7 @@ def _battery_rows(
     model.modes[battery.id] = selectors
 
 
-def build_model(problem: Problem) -> _Model:
+def build_model(problem: Problem) -> _Model:  # noqa: C901, PLR0912
     """Translate ``problem`` into a MILP."""
     count = len(problem.slots)
     dt = problem.slot_hours
@@ -309,9 +310,7 @@ def _set_costs(solver: highspy.Highs, n_col: int, costs: dict[int, float]) -> No
     solver.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), values)
 
 
-def _add_ceiling(
-    solver: highspy.Highs, terms: dict[int, float], upper: float
-) -> None:
+def _add_ceiling(solver: highspy.Highs, terms: dict[int, float], upper: float) -> None:
     import numpy as np  # noqa: PLC0415
 
     cols = np.array(list(terms), dtype=np.int32)
@@ -332,7 +331,7 @@ def _solve(solver: highspy.Highs) -> tuple[str, list[float], float]:
     status = solver.getModelStatus()
     name = solver.modelStatusToString(status)
     info = solver.getInfo()
-    if info.primal_solution_status != 2:  # 2: feasible
+    if info.primal_solution_status != _FEASIBLE:
         return name, [], float("inf")
     return name, list(solver.getSolution().col_value), info.objective_function_value
 
@@ -371,6 +370,13 @@ def solve_milp(
     """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible."""
     model = build_model(problem)
     n_col = len(model.lp.lower)
+    if n_col == 0:  # nothing to decide
+        return MilpResult(
+            decisions=_decisions(model, problem, []),
+            objective=model.offset,
+            limit_excess_kwh=0.0,
+            optimal=True,
+        )
     solver = _new_highs()
     _pass(solver, model, model.cost)
     status, values, objective = _solve(solver)

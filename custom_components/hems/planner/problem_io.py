@@ -181,7 +181,7 @@ def _window_json(window: Window | None) -> dict[str, str] | None:
 
 
 def problem_to_json(problem: Problem) -> dict[str, Any]:
-    """The JSON form of ``problem`` (inverse of :func:`parse_problem`)."""
+    """Return the JSON form of ``problem`` (inverse of :func:`parse_problem`)."""
     loads: list[dict[str, Any]] = []
     for load in problem.loads:
         match load:
@@ -237,7 +237,7 @@ def _round(value: float) -> float:
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
-    """The plan JSON printed by ``hems plan``."""
+    """Return the plan JSON printed by ``hems plan``."""
     problem = plan.problem
     loads: dict[str, Any] = {}
     for load in problem.loads:

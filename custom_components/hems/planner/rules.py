@@ -22,7 +22,7 @@ from .models import (
 
 
 def cheapest_run(prices: list[float], run: RunSlots) -> tuple[int, ...]:
-    """Forced slots plus the cheapest others, ties to the earliest; sorted."""
+    """Pick the forced slots plus the cheapest others, ties to the earliest."""
     forced = set(run.forced)
     others = sorted(
         (i for i in run.eligible if i not in forced), key=lambda i: (prices[i], i)
@@ -87,7 +87,7 @@ def battery_rule(
 def rule_decisions(
     problem: Problem, *, discharge_above: float | None = None
 ) -> Decisions:
-    """The simple per-device rules for every load (the import limit is ignored)."""
+    """Apply the simple per-device rules to every load (ignoring the limit)."""
     base = independent_decisions(problem)
     mode = {
         load.id: battery_rule(problem, load, discharge_above)

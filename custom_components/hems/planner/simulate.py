@@ -34,7 +34,9 @@ def _decision_error(load_id: str, what: str) -> ValueError:
     return ValueError(f"decisions for {load_id!r}: {what}")
 
 
-def load_energy(problem: Problem, decisions: Decisions) -> dict[str, list[float]]:
+def load_energy(  # noqa: C901
+    problem: Problem, decisions: Decisions
+) -> dict[str, list[float]]:
     """Energy (kWh) each non-battery load draws in every slot."""
     count = len(problem.slots)
     dt = problem.slot_hours

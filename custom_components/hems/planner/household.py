@@ -1,0 +1,217 @@
+"""Household YAML for backtests: loads with daily requirements in local time.
+
+See docs/planner.md for the format.  Each local day D gets one problem: the
+horizon runs from the plan time (16:45, so from 17:00) to the end of the known
+prices (23:00 on D+1); the loads' daily windows are resolved in the household's
+time zone (DST aware) inside the committed day [17:00 D, 17:00 D+1).
+"""
+
+import csv
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import ProblemError
+from .models import Battery, CycleLoad, InterruptibleLoad, Load, Window
+from .problem_io import parse_problem
+
+_TOP = {
+    "timezone",
+    "plan_time",
+    "flat_price",
+    "base_load_kw",
+    "import_limit_kw",
+    "profiles",
+    "rules",
+    "loads",
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoadSpec:
+    """A load with its window as local times of day (or the whole day)."""
+
+    load: Load
+    window: tuple[time, time] | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Household:
+    """A household description for backtests."""
+
+    timezone: ZoneInfo
+    plan_time: time
+    flat_price: float
+    base_load_kw: float | tuple[float, ...]  # constant or 48 half-hourly values
+    import_limit_kw: float | None
+    discharge_above: float | None
+    loads: tuple[LoadSpec, ...]
+
+    def day_start(self, day: date) -> datetime:
+        """First slot after the plan time on ``day`` (UTC)."""
+        local = datetime.combine(day, self.plan_time, self.timezone)
+        minute = (local.minute // 30 + 1) * 30
+        start = local.replace(minute=0) + timedelta(minutes=minute)
+        return start.astimezone(UTC)
+
+    def base_at(self, moment: datetime) -> float:
+        """Return the base load (kW) at a UTC instant."""
+        if isinstance(self.base_load_kw, tuple):
+            local = moment.astimezone(self.timezone)
+            return self.base_load_kw[(local.hour * 60 + local.minute) // 30]
+        return self.base_load_kw
+
+    def window(self, spec: LoadSpec, begin: datetime, end: datetime) -> Window:
+        """Return the load's window in the committed day [begin, end), UTC."""
+        if spec.window is None:
+            return Window(start=begin, end=end)
+        local_begin = begin.astimezone(self.timezone)
+        first = datetime.combine(local_begin.date(), spec.window[0], self.timezone)
+        if first.astimezone(UTC) < begin:
+            first = datetime.combine(
+                local_begin.date() + timedelta(days=1), spec.window[0], self.timezone
+            )
+        last = datetime.combine(first.date(), spec.window[1], self.timezone)
+        if last <= first:
+            last = datetime.combine(
+                first.date() + timedelta(days=1), spec.window[1], self.timezone
+            )
+        return Window(start=first.astimezone(UTC), end=min(last.astimezone(UTC), end))
+
+
+def _time(value: Any, field: str) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ProblemError(field, f"not a time of day HH:MM: {value!r}") from None
+
+
+def read_profiles(path: Path) -> dict[str, tuple[float, ...]]:
+    """Measured cycles: profile id -> kWh per 30-minute slot."""
+    rows: dict[str, dict[int, float]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows.setdefault(row["profile_id"], {})[int(row["slot_index"])] = float(
+                row["energy_kwh"]
+            )
+    return {k: tuple(v[i] for i in sorted(v)) for k, v in rows.items()}
+
+
+def _load(raw: Any, field: str, profiles: dict[str, tuple[float, ...]]) -> LoadSpec:
+    if not isinstance(raw, dict):
+        raise ProblemError(field, "must be a mapping")
+    item = dict(raw)
+    window_raw = item.pop("window", None)
+    window = None
+    if window_raw is not None:
+        if not isinstance(window_raw, dict) or set(window_raw) != {"start", "end"}:
+            raise ProblemError(f"{field}.window", "needs start and end (HH:MM)")
+        window = (
+            _time(window_raw["start"], f"{field}.window.start"),
+            _time(window_raw["end"], f"{field}.window.end"),
+        )
+    if "hours" in item:
+        hours = item.pop("hours")
+        if isinstance(hours, bool) or not isinstance(hours, int | float):
+            raise ProblemError(f"{field}.hours", "must be a number")
+        item["slots"] = round(hours * 2)
+    if "profile" in item:
+        name = item.pop("profile")
+        if name not in profiles:
+            raise ProblemError(f"{field}.profile", f"unknown profile {name!r}")
+        item["profile_kwh"] = list(profiles[name])
+    # validate through the problem parser on a one-slot dummy horizon
+    dummy = {"slots": [{"start": "2000-01-01T00:00:00Z", "price": 0}], "loads": [item]}
+    try:
+        load = parse_problem(dummy).loads[0]
+    except ProblemError as err:
+        raise ProblemError(err.field.replace("loads[0]", field), err.reason) from None
+    return LoadSpec(load=load, window=window)
+
+
+def parse_household(data: Any, *, base_dir: Path) -> Household:
+    """Build a :class:`Household` from decoded YAML."""
+    if not isinstance(data, dict):
+        raise ProblemError("household", "must be a mapping")
+    for key in data:
+        if key not in _TOP:
+            raise ProblemError(str(key), "unknown field")
+    profiles: dict[str, tuple[float, ...]] = {}
+    if data.get("profiles"):
+        path = base_dir / str(data["profiles"])
+        try:
+            profiles = read_profiles(path)
+        except OSError as err:
+            raise ProblemError("profiles", f"{path}: {err.strerror or err}") from None
+    base_raw = data.get("base_load_kw", 0.0)
+    base: float | tuple[float, ...]
+    if isinstance(base_raw, list):
+        if len(base_raw) != 48:  # noqa: PLR2004 - half-hours of a day
+            raise ProblemError("base_load_kw", "a list needs 48 half-hourly values")
+        base = tuple(float(v) for v in base_raw)
+    else:
+        base = float(base_raw)
+    rules = data.get("rules") or {}
+    limit = data.get("import_limit_kw")
+    above = rules.get("battery_discharge_above") if isinstance(rules, dict) else None
+    loads = tuple(
+        _load(raw, f"loads[{i}]", profiles)
+        for i, raw in enumerate(data.get("loads") or [])
+    )
+    if not loads:
+        raise ProblemError("loads", "at least one load is needed")
+    try:
+        zone = ZoneInfo(str(data.get("timezone", "Europe/London")))
+    except KeyError, ValueError:
+        raise ProblemError(
+            "timezone", f"unknown time zone {data.get('timezone')!r}"
+        ) from None
+    return Household(
+        timezone=zone,
+        plan_time=_time(data.get("plan_time", "16:45"), "plan_time"),
+        flat_price=float(data.get("flat_price", 24.5)),
+        base_load_kw=base,
+        import_limit_kw=None if limit is None else float(limit),
+        discharge_above=None if above is None else float(above),
+        loads=loads,
+    )
+
+
+def battery_with_soc(load: Load, soc: float) -> Load:
+    """Return the battery with a new starting SoC (other loads unchanged)."""
+    if isinstance(load, Battery):
+        return Battery(
+            id=load.id,
+            capacity_kwh=load.capacity_kwh,
+            soc_kwh=min(max(soc, 0.0), load.capacity_kwh),
+            min_soc_kwh=load.min_soc_kwh,
+            charge_kw=load.charge_kw,
+            discharge_kw=load.discharge_kw,
+            efficiency=load.efficiency,
+        )
+    return load
+
+
+def with_window(load: Load, window: Window) -> Load:
+    """Return the load with its window replaced (batteries have none)."""
+    match load:
+        case InterruptibleLoad():
+            return InterruptibleLoad(
+                id=load.id,
+                power_kw=load.power_kw,
+                slots=load.slots,
+                window=window,
+                max_price=load.max_price,
+                opportunistic_price=load.opportunistic_price,
+            )
+        case CycleLoad():
+            return CycleLoad(
+                id=load.id,
+                profile_kwh=load.profile_kwh,
+                window=window,
+                max_cost=load.max_cost,
+            )
+        case Battery():
+            return load
