@@ -36,7 +36,9 @@ class AutomaticSwitch(HemsLoadEntity, SwitchEntity):
     @property
     def available(self) -> bool:
         """Unavailable while the load's plug or relay cannot be switched."""
-        return super().available and self.load.id not in self.coordinator.actuator_errors
+        return (
+            super().available and self.load.id not in self.coordinator.actuator_errors
+        )
 
     @property
     def is_on(self) -> bool:
