@@ -7,7 +7,6 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .load_config import LoadConfig
 from .plan_coordinator import HemsPlanCoordinator
-from .scheduling import LoadSchedule
 
 
 class HemsLoadEntity(CoordinatorEntity[HemsPlanCoordinator]):
@@ -32,12 +31,6 @@ class HemsLoadEntity(CoordinatorEntity[HemsPlanCoordinator]):
             manufacturer="hems",
             model=load.kind.value.replace("_", " ").capitalize(),
         )
-
-    @property
-    def schedule(self) -> LoadSchedule | None:
-        """Return this load's part of the current plan."""
-        data = self.coordinator.data
-        return data.loads.get(self.load.id) if data else None
 
 
 class HemsPlanEntity(CoordinatorEntity[HemsPlanCoordinator]):

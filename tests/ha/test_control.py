@@ -368,3 +368,21 @@ async def test_expensive_cycle_is_deferred(
     assert (
         hass.states.get(entity(hass, "sensor", "washer_cycle_start")).state == "unknown"
     )
+
+
+async def test_replan_without_hems_is_refused(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """hems.replan with no loaded entry says so; plan sensors start empty."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"))
+    average = entity(hass, "sensor", "HEMS_average_price_today")
+    assert hass.states.get(average).state == "unknown"  # nothing ran yet
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(DOMAIN, "replan", blocking=True)
+    assert caught.value.translation_key == "not_loaded"
