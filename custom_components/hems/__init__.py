@@ -139,6 +139,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
             async_track_state_change_event(hass, source.entity_ids, _rates_changed)
         )
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    # Stop the timers and release relay hardware when the entry unloads.
+    entry.async_on_unload(plan.async_shutdown)
+    entry.async_on_unload(prices.async_shutdown)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await plan.async_start()

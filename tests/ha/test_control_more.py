@@ -1,6 +1,8 @@
 """Control edge cases: SoC drift, import limit, damaged storage, recovery, DST."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+import sys
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_ON
@@ -10,11 +12,13 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.hems.actuators import i2c as i2c_driver
 from custom_components.hems.const import (
     DOMAIN,
     EVENT_LOAD_STOPPED,
     EVENT_PLAN_UPDATED,
 )
+from tests.actuators.conftest import FakeI2c
 
 from .conftest import FakeOctopus
 from .helpers import (
@@ -184,3 +188,49 @@ async def test_clock_change_night(
             ran.append(slot)
         slot += SLOT
     assert ran == slots
+
+
+@pytest.fixture
+def relay_hat(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeI2c]:
+    """Fake smbus2 at the library boundary, with an EP-0099 board on bus 1."""
+    fake = FakeI2c()
+    fake.add_device(1, 0x10)
+    monkeypatch.setitem(sys.modules, "smbus2", fake.module())
+    yield fake
+    assert not i2c_driver._buses, "an I2C bus was left open"
+
+
+async def test_i2c_relay_hat_follows_the_plan(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    relay_hat: FakeI2c,
+) -> None:
+    """A car on channel 2 of an I2C relay HAT: register 2 follows the plan."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    car = {
+        **CAR,
+        "actuator": {
+            "type": "i2c",
+            "bus": 1,
+            "address": 0x10,
+            "channel": 2,
+            "board": "register_per_channel",
+        },
+    }
+    entry = await set_up(hass, (car, "car"))
+    board = relay_hat.buses[1][0x10]
+    slots = planned_on(entry, "car")
+    slot = datetime(2020, 9, 27, 16, 30, tzinfo=UTC)
+    while slot < datetime(2020, 9, 28, 7, tzinfo=UTC):
+        await tick(hass, freezer, slot)
+        assert board.registers[2] == (0xFF if slot in slots else 0x00), (
+            slot,
+            slots,
+            planned_on(entry, "car"),
+        )
+        slot += SLOT
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert all(bus.closed for bus in relay_hat.opened)
