@@ -134,15 +134,45 @@ _hems_prepare_apt() {
     _log "installing Debian packages into the Python 3.14 root: $packages"
     # The testing suite's mirror may serve an older snapshot: accept its date.
     _in_root "$root" /bin/sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      $packages >/dev/null" || { _log "apt-get could not install: $packages"; return 1; }
+      DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false \
+      install -y -qq --no-install-recommends $packages >/dev/null" || { _log "apt-get could not install: $packages"; return 1; }
   fi
   echo "$want" >"$marker"
+}
+
+# --- the development Home Assistant ----------------------------------------
+# scripts/develop and the browser tests (tests/e2e) run Home Assistant with its
+# default integrations: their pip requirements are installed once (a few, for
+# the voice assistant, have no wheel for this Python and are built with the
+# compiler from requirements_apt.txt: without them the frontend cannot load).
+
+# Installs (inside the environment) the pip requirements of the integrations
+# the development HA loads that are missing; one that fails stays out (HA runs
+# without that integration).
+HEMS_DEV_REQUIREMENTS_SH='
+for requirement in $(python scripts/dev_requirements.py config/configuration.yaml); do
+  echo "[hems] installing $requirement for the development Home Assistant" >&2
+  pip install -q "$requirement" >/dev/null 2>&1 ||
+    echo "[hems] could not install $requirement; its integration stays unloaded" >&2
+done'
+
+_hems_dev_requirements() {
+  local venv=$HEMS_CACHE/venv-host want
+  _host_python_ok || venv=$HEMS_CACHE/root-$HEMS_SUITE/opt/hems-venv
+  want=$({ _requirements_hash; cat "$HEMS_REPO/config/configuration.yaml" "$HEMS_REPO/scripts/dev_requirements.py"; } | sha256sum | cut -c1-16)
+  [ "$(cat "$venv/.hems-dev-requirements" 2>/dev/null)" = "$want" ] && return
+  if _host_python_ok; then
+    (cd "$HEMS_REPO" && PATH="$venv/bin:$PATH" /bin/sh -c "$HEMS_DEV_REQUIREMENTS_SH")
+  else
+    (cd "$HEMS_REPO" && _in_root "$HEMS_CACHE/root-$HEMS_SUITE" /bin/sh -c "$HEMS_DEV_REQUIREMENTS_SH")
+  fi
+  echo "$want" >"$venv/.hems-dev-requirements"
 }
 
 _hems_prepare() {
   _hems_prepare_python
   _hems_prepare_apt
+  _hems_dev_requirements
 }
 
 _hems_prepare_python() {

@@ -26,6 +26,7 @@ from .const import (
     PriceSourceType,
 )
 from .coordinator import HemsPriceCoordinator
+from .frontend import async_register_card
 from .load_config import LoadConfig, LoadConfigError, parse_load
 from .plan_coordinator import HemsPlanCoordinator
 from .prices import OctopusClient
@@ -56,8 +57,9 @@ type HemsConfigEntry = ConfigEntry[HemsRuntimeData]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services."""
+    """Register the services and the dashboard card."""
     async_setup_services(hass)
+    await async_register_card(hass)
     return True
 
 

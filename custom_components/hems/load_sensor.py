@@ -216,6 +216,7 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
             "name": load.name,
             "kind": load.kind.value,
             "on": [int(on) for on in plan.on],
+            "kw": list(plan.kw),
             "energy_kwh": plan.energy_kwh,
             "cost": plan.cost,
         }

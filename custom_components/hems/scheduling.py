@@ -8,6 +8,7 @@ started) is taken off, so a re-plan never repeats or moves a started run.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+import itertools
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,6 +110,8 @@ class LoadSchedule:
     # Wet goods: the cost (p) of a cycle started in each slot, None where a
     # cycle could not start (outside its windows or past the known prices).
     cycle_costs: tuple[float | None, ...] | None = None
+    # Average power per slot (kW); a battery's is its grid flow (+ charging).
+    kw: tuple[float, ...] = ()
     energy_kwh: float = 0.0
     cost: float = 0.0
     windows: tuple[PlannedWindow, ...] = ()
@@ -159,6 +162,7 @@ class Schedule:
                     "cycle_costs": list(load.cycle_costs)
                     if load.cycle_costs is not None
                     else None,
+                    "kw": list(load.kw),
                     "energy_kwh": load.energy_kwh,
                     "cost": load.cost,
                     "windows": [
@@ -204,6 +208,7 @@ class Schedule:
                     cycle_costs=tuple(load["cycle_costs"])
                     if load.get("cycle_costs") is not None
                     else None,
+                    kw=tuple(float(kw) for kw in load.get("kw", ())),
                     energy_kwh=float(load["energy_kwh"]),
                     cost=float(load["cost"]),
                     windows=tuple(
@@ -426,6 +431,16 @@ def _cycle_costs(built: BuiltProblem) -> dict[str, list[float | None]]:
     return costs
 
 
+def _battery_kw(socs: tuple[float, ...], battery: BatteryConfig) -> tuple[float, ...]:
+    """Return a battery's grid flow per slot (kW, + charging) from its SoC track."""
+    flows = []
+    for before, after in itertools.pairwise(socs):
+        change = after - before
+        kwh = change / battery.efficiency if change > 0 else change
+        flows.append(round(kwh / (SLOT / timedelta(hours=1)), 4))
+    return tuple(flows)
+
+
 def schedule_from_plan(
     built: BuiltProblem, plan: Plan, loads: Sequence[LoadConfig], now: datetime
 ) -> Schedule:
@@ -505,6 +520,9 @@ def schedule_from_plan(
             modes=modes.get(config.id),
             soc_kwh=socs.get(config.id),
             cycle_costs=tuple(costs[config.id]) if config.id in costs else None,
+            kw=_battery_kw(socs[config.id], config)
+            if config.id in socs and isinstance(config, BatteryConfig)
+            else tuple(round(kwh / problem.slot_hours, 4) for kwh in load_energy),
             energy_kwh=round(sum(load_energy), 4),
             cost=round(sum(e * p for e, p in zip(load_energy, prices, strict=True)), 4),
             windows=tuple(sorted(windows.get(config.id, []), key=lambda w: w.start)),
@@ -561,12 +579,14 @@ def keep_current_slot(
         cycle_costs = load.cycle_costs
         if cycle_costs is not None:
             cycle_costs = (None, *cycle_costs)
+        kw = (previous.kw[index] if previous and previous.kw else 0.0, *load.kw)
         loads[load_id] = LoadSchedule(
             load_id=load_id,
             on=(on, *load.on),
             modes=modes,
             soc_kwh=socs,
             cycle_costs=cycle_costs,
+            kw=kw,
             energy_kwh=load.energy_kwh,
             cost=load.cost,
             windows=load.windows,

@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from custom_components.hems.load_config import DailyWindow, parse_load
 from custom_components.hems.planner import plan
 from custom_components.hems.prices import PriceSlot
@@ -113,6 +115,17 @@ def test_evening_plan_for_car_washer_and_battery() -> None:
     ]
     assert sorted(chosen) == sorted(window)[:4]  # the four cheapest of the window
     assert car.energy_kwh == 14.0
+    assert [kw for kw in car.kw if kw] == [7.0] * 4
+    battery_kw = schedule.loads["battery"].kw
+    assert len(battery_kw) == len(schedule.slot_starts)
+    # Its grid flow is what its SoC track implies: + charging, - discharging.
+    socs = schedule.loads["battery"].soc_kwh
+    assert socs is not None
+    for flow, before, after in zip(battery_kw, socs, socs[1:], strict=False):
+        change = after - before
+        assert flow * 0.5 == pytest.approx(
+            change / 0.9 if change > 0 else change, abs=1e-3
+        )
     assert car.cost == round(sum(chosen) * 3.5, 4)
     washer = schedule.loads["washer"]
     (window_plan,) = washer.windows

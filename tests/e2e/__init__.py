@@ -1,0 +1,1 @@
+"""Browser tests of the plan card on the development Home Assistant."""
