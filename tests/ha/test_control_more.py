@@ -193,6 +193,8 @@ async def test_clock_change_night(
 @pytest.fixture
 def relay_hat(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeI2c]:
     """Fake smbus2 at the library boundary, with an EP-0099 board on bus 1."""
+    # Buses are shared process-wide: start from none, whatever ran before.
+    i2c_driver._buses.clear()
     fake = FakeI2c()
     fake.add_device(1, 0x10)
     monkeypatch.setitem(sys.modules, "smbus2", fake.module())
