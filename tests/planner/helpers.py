@@ -17,7 +17,7 @@ from custom_components.hems.planner import (
 )
 from custom_components.hems.planner.eligibility import cycle_starts, run_slots
 from custom_components.hems.planner.feasibility import limit_excess_kwh, violations
-from custom_components.hems.planner.simulate import simulate_detail
+from custom_components.hems.planner.simulate import battery_step, simulate_detail
 
 SHARED_DATA = Path(__file__).parents[2] / ".." / "shared" / "data"
 AGILE_CSV = SHARED_DATA / "agile_A_2018-02-19_2021-08-23.csv"
@@ -101,3 +101,114 @@ def assert_feasible(problem: Problem, decisions: Decisions) -> None:
 
 def close(a: float, b: float, tol: float = 1e-6) -> bool:
     return abs(a - b) <= tol * (1 + abs(a) + abs(b))
+
+
+type _Runner = tuple[float, set[int], set[int], int]
+type _Cycle = tuple[tuple[float, ...], set[int], bool]
+
+
+def _plain_moves(
+    t: int, key: tuple[int, ...], runners: list[_Runner], cycles: list[_Cycle]
+) -> list[tuple[tuple[int, ...], float]]:
+    """(next progress, load kWh) of every load move in slot t."""
+    options: list[list[tuple[int, float]]] = []
+    for i, (kwh, eligible, forced, need) in enumerate(runners):
+        done = key[i]
+        later = sum(1 for u in eligible if u > t)
+        forced_later = sum(1 for u in forced if u > t)
+        row = []
+        if t not in forced and need - done <= later:
+            row.append((done, 0.0))
+        if t in eligible and done < need and need - done - 1 >= forced_later:
+            row.append((done + 1, kwh))
+        options.append(row)
+    for j, (profile, allowed, any_start) in enumerate(cycles):
+        phase = key[len(runners) + j]
+        if not any_start:
+            options.append([(0, 0.0)])
+        elif phase == 0:
+            row = [(1, profile[0])] if t in allowed else []
+            if any(k > t for k in allowed):
+                row.append((0, 0.0))
+            options.append(row)
+        elif phase < len(profile):
+            options.append([(phase + 1, profile[phase])])
+        else:
+            options.append([(phase, 0.0)])
+    return [
+        (tuple(o[0] for o in combo), sum(o[1] for o in combo))
+        for combo in itertools.product(*options)
+    ]
+
+
+def _pareto(
+    entries: list[tuple[float, float]], penalty: float
+) -> list[tuple[float, float]]:
+    entries.sort(key=lambda e: (-e[0], e[1]))
+    kept = []
+    best = float("inf")
+    for soc, cost in entries:
+        if cost + penalty * soc < best - 1e-9:
+            kept.append((soc, cost))
+            best = cost + penalty * soc
+    return kept
+
+
+def plain_dp(problem: Problem, *, best_effort: bool = False) -> float | None:
+    """Least cost by a plain DP over (load progress, SoC): no bound, no pruning.
+
+    An independent reference for horizons too long for brute force.  States
+    with the same progress keep their non-dominated (SoC, cost) pairs: from a
+    higher SoC the same decisions cost at most N/eff per kWh more, N the most
+    negative price to come.  ``None`` if the limit cannot be met (without
+    ``best_effort``; with it the energy above the limit costs 1e6 p/kWh).
+    """
+    dt = problem.slot_hours
+    prices = problem.prices
+    limit = None if problem.import_limit_kw is None else problem.import_limit_kw * dt
+    base = [kw * dt for kw in problem.base_kw]
+    runners: list[_Runner] = []
+    cycles: list[_Cycle] = []
+    battery = next((b for b in problem.loads if isinstance(b, Battery)), None)
+    for load in problem.loads:
+        if isinstance(load, InterruptibleLoad):
+            run = run_slots(problem, load)
+            runners.append(
+                (load.power_kw * dt, set(run.eligible), set(run.forced), run.count)
+            )
+        elif isinstance(load, CycleLoad):
+            allowed = cycle_starts(problem, load).allowed
+            cycles.append((load.profile_kwh, set(allowed), bool(allowed)))
+    layer: dict[tuple[int, ...], list[tuple[float, float]]] = {
+        (0,) * (len(runners) + len(cycles)): [
+            (battery.soc_kwh if battery else 0.0, 0.0)
+        ]
+    }
+    for t, price in enumerate(prices):
+        nxt: dict[tuple[int, ...], list[tuple[float, float]]] = {}
+        for key, entries in layer.items():
+            for new_key, kwh in _plain_moves(t, key, runners, cycles):
+                demand = base[t] + kwh
+                for soc, cost in entries:
+                    steps = [(0.0, soc)]
+                    if battery is not None:
+                        steps = [
+                            battery_step(battery, mode, soc, demand, dt)
+                            for mode in BatteryMode
+                        ]
+                    for grid, new_soc in steps:
+                        net = demand + grid
+                        extra = 0.0
+                        if limit is not None and net > limit + 1e-9:
+                            if not best_effort:
+                                continue
+                            extra = 1e6 * (net - limit)
+                        nxt.setdefault(new_key, []).append(
+                            (new_soc, cost + price * net + extra)
+                        )
+        penalty = 0.0
+        if battery is not None:
+            penalty = max([0.0, *(-p / battery.efficiency for p in prices[t + 1 :])])
+        layer = {key: _pareto(entries, penalty) for key, entries in nxt.items()}
+    finals = [cost for entries in layer.values() for _, cost in entries]
+    return min(finals) if finals else None

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+import sys
 
 import pytest
 
@@ -76,3 +77,44 @@ def test_bad_household_is_one_line_error(
     status, _ = run(tmp_path, HOUSEHOLD, "--from", "2020-03-29", "--to", "2020-03-28")
     assert status == 2
     assert "--to" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_fails_first(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--plot`` names the missing package on one line before replaying."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    status, days = run(
+        tmp_path,
+        HOUSEHOLD,
+        "--from",
+        "2020-03-28",
+        "--to",
+        "2020-03-28",
+        "--plot",
+        str(tmp_path / "plot.png"),
+    )
+    assert status == 2
+    assert days == []  # nothing was replayed
+    captured = capsys.readouterr()
+    assert captured.err.startswith("hems: error: --plot: needs matplotlib")
+    assert captured.err.count("\n") == 1
+    assert not (tmp_path / "plot.png").exists()
+
+
+def test_plot_is_written_with_matplotlib(tmp_path: Path) -> None:
+    out = tmp_path / "plot.png"
+    status, _ = run(
+        tmp_path,
+        HOUSEHOLD,
+        "--from",
+        "2020-03-28",
+        "--to",
+        "2020-03-28",
+        "--plot",
+        str(out),
+    )
+    assert status == 0
+    assert out.read_bytes().startswith(b"\x89PNG")

@@ -10,6 +10,7 @@ import argparse
 import csv
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+import importlib.util
 import json
 from pathlib import Path
 import sys
@@ -247,10 +248,10 @@ def report(results: list[DayResult], *, quiet: bool = False) -> str:
 def plot(results: list[DayResult], path: Path) -> None:
     """Write a PNG of prices and the planned import."""
     try:
-        import matplotlib as mpl  # type: ignore[import-not-found]  # noqa: PLC0415
+        import matplotlib as mpl  # noqa: PLC0415
 
         mpl.use("Agg")
-        import matplotlib.pyplot as plt  # type: ignore[import-not-found]  # noqa: PLC0415
+        import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
         raise ProblemError(
             "--plot", "needs matplotlib (pip install matplotlib)"
@@ -281,7 +282,13 @@ def _date(value: str | None, field: str, default: date) -> date:
 
 def run_backtest_cli(args: argparse.Namespace) -> int:
     """Entry point of ``hems backtest``."""
-    import yaml  # type: ignore[import-untyped]  # noqa: PLC0415
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        # fail before the replay, not after it
+        raise ProblemError(
+            "--plot",
+            "needs matplotlib, which is not installed (pip install matplotlib)",
+        )
+    import yaml  # noqa: PLC0415
 
     path = Path(args.household)
     try:

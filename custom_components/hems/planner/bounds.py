@@ -1,15 +1,14 @@
-"""Lower bounds on the cost still to come, used to prune the DP.
+"""Building blocks of the lower bound that prunes the DP (see :mod:`.lpbound`).
 
-A bound is valid if it never exceeds the true cost of any completion.  The
-cost splits into base load + loads + battery, each bounded on its own: loads by
-their cheapest remaining slots (ignoring the limit and the battery), the
-battery by a relaxation that may charge and discharge any fraction, with
-discharge capped by the largest possible site demand.  The relaxed battery's
-value function is convex piecewise linear in the SoC and is computed backwards
-by inf-convolution (merging slope segments).
+``cheapest_sums`` bounds an interruptible load by its cheapest remaining
+slots.  ``relaxed_battery_values`` bounds the battery by a relaxation that may
+charge and discharge any fraction, with discharge capped by the largest
+possible site demand: its value function is convex piecewise linear in the SoC
+and is computed backwards by inf-convolution (merging slope segments, then
+clipping to the SoC range).
 """
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass
 
 
@@ -35,21 +34,39 @@ class Convex:
 type _Segments = list[tuple[float, float]]  # (length, slope), slopes ascending
 
 
-def _from_segments(
+def _clip(
     start: float, value: float, segments: _Segments, lo: float, hi: float
-) -> Convex:
-    """Breakpoints of the function restricted to [lo, hi]."""
-    xs = [start]
+) -> tuple[float, _Segments]:
+    """Restrict a function starting at ``start`` <= lo to [lo, hi].
+
+    Returns its value at lo and its segments from there.
+    """
+    x, v = start, value
+    kept: _Segments = []
+    for length, slope in segments:
+        a, b = x, x + length
+        x = b
+        if b <= lo:
+            v += length * slope
+            continue
+        if a < lo:
+            v += (lo - a) * slope
+            a = lo
+        if a >= hi:
+            break
+        end = min(b, hi)
+        if end > a:
+            kept.append((end - a, slope))
+    return v, kept
+
+
+def _convex(lo: float, value: float, segments: _Segments) -> Convex:
+    xs = [lo]
     vs = [value]
     for length, slope in segments:
-        if length <= 0:
-            continue
         xs.append(xs[-1] + length)
         vs.append(vs[-1] + length * slope)
-    full = Convex(tuple(xs), tuple(vs))
-    inner = [x for x in xs if lo < x < hi]
-    points = [lo, *inner, hi] if hi > lo else [lo]
-    return Convex(tuple(points), tuple(full(x) for x in points))
+    return Convex(tuple(xs), tuple(vs))
 
 
 def relaxed_battery_values(
@@ -61,45 +78,38 @@ def relaxed_battery_values(
     charge_kwh: float,
     discharge_kwh: float,
     efficiency: float,
+    charge_prices: list[float] | None = None,
 ) -> list[Convex]:
-    """V[t](soc): least battery cost (p) from slot t on, relaxed; V[T] = 0."""
+    """V[t](soc): least battery cost (p) from slot t on, relaxed; V[T] = 0.
+
+    A discharge of y kWh in slot t earns ``prices[t]`` * y; a charge costs
+    ``charge_prices[t]`` (default ``prices[t]``) per kWh drawn.  Where earning
+    exceeds the cost of charging (negative prices), the slot's cost is replaced
+    by its convex envelope, which only lowers the bound.
+    """
     count = len(prices)
+    buy = prices if charge_prices is None else charge_prices
     values: list[Convex] = [Convex((min_soc, capacity), (0.0, 0.0))]
-    segs: _Segments = [(capacity - min_soc, 0.0)]
-    start, start_value = min_soc, 0.0
+    segs: _Segments = [(capacity - min_soc, 0.0)] if capacity > min_soc else []
+    value = 0.0
+    c = efficiency * charge_kwh
     for t in range(count - 1, -1, -1):
         p = prices[t]
         d = min(discharge_kwh, peak_kwh[t])
-        c = efficiency * charge_kwh
         # g(y): cost of changing the SoC by y in slot t; y in [-d, c]; convex.
-        g = sorted([(d, p), (c, p / efficiency)], key=lambda s: s[1])
+        g = sorted([(d, p), (c, buy[t] / efficiency)], key=lambda s: s[1])
         g_end = -p * d + sum(length * slope for length, slope in g)
-        # V_t(s) = min_u g(u - s) + V_{t+1}(u) = (g(-.) inf-conv V_{t+1})(s)
-        flipped = [(length, -slope) for length, slope in reversed(g)]
-        start, start_value = start - c, start_value + g_end
-        segs = sorted([*segs, *flipped], key=lambda s: s[1])
-        full = _from_segments(
-            start, start_value, segs, start, start + sum(s[0] for s in segs)
+        # V_t(s) = min_u g(u - s) + V_{t+1}(u) = (g(-.) inf-conv V_{t+1})(s):
+        # it starts at min_soc - c with the value V_{t+1}(min_soc) + g(c), and
+        # its slopes are those of V_{t+1} and of g(-.), in ascending order.
+        merged = sorted(
+            [*segs, *((length, -slope) for length, slope in g if length > 0)],
+            key=lambda s: s[1],
         )
-        values.append(_from_segments(start, start_value, segs, min_soc, capacity))
-        # keep the unrestricted form for the next step, clipped to [min_soc, capacity]
-        start, start_value, segs = _clip(full, min_soc, capacity)
+        value, segs = _clip(min_soc - c, value + g_end, merged, min_soc, capacity)
+        values.append(_convex(min_soc, value, segs))
     values.reverse()
     return values
-
-
-def _clip(f: Convex, lo: float, hi: float) -> tuple[float, float, _Segments]:
-    """Restrict f to [lo, hi] and return it as (start, value, segments)."""
-    g = _from_segments(f.xs[0], f.values[0], _segments(f), lo, hi)
-    return g.xs[0], g.values[0], _segments(g)
-
-
-def _segments(f: Convex) -> _Segments:
-    return [
-        (x1 - x0, (v1 - v0) / (x1 - x0))
-        for x0, x1, v0, v1 in zip(f.xs, f.xs[1:], f.values, f.values[1:], strict=False)
-        if x1 > x0
-    ]
 
 
 def cheapest_sums(
@@ -107,17 +117,15 @@ def cheapest_sums(
 ) -> list[list[float]]:
     """table[t][r]: the sum of the r cheapest eligible prices in [t, T)."""
     count = len(prices)
-    table: list[list[float]] = [[0.0] * (most + 1) for _ in range(count + 1)]
     inf = float("inf")
-    for r in range(1, most + 1):
-        table[count][r] = inf
+    table: list[list[float]] = [[0.0] + [inf] * most for _ in range(count + 1)]
+    pool: list[float] = []
     for t in range(count - 1, -1, -1):
-        pool = sorted(prices[i] for i in range(t, count) if eligible[i])
+        if eligible[t]:
+            insort(pool, prices[t])
+        row = table[t]
         total = 0.0
-        for r in range(1, most + 1):
-            if r <= len(pool):
-                total += pool[r - 1]
-                table[t][r] = total
-            else:
-                table[t][r] = inf
+        for r, price in enumerate(pool[:most], start=1):
+            total += price
+            row[r] = total
     return table

@@ -1,26 +1,44 @@
-"""The main exact solver: dynamic programming over the slots.
+"""The exact solver: branch and bound over the slots (a DP with dominance).
 
-State after slot t: how many slots each interruptible load has run, the phase
-of each cycle, and the battery SoC.  For each load-progress state only the
-non-dominated (SoC, cost) pairs are kept.  This is exact: from a higher SoC the
-same decisions import no more in any slot (force_charge draws less, normal
-discharges more) and the SoC stays higher, so the future cost is at most
-``(s' - s) x N / efficiency`` higher, N being the most negative price still to
-come (0 if none).  A pair (s, c) is dropped only when another pair (s' >= s,
-c') has c' + N(s' - s)/eff <= c: it can do everything (s, c) can, as cheaply.
+State after slot t: how far each free load has got (slots run by an
+interruptible load, phase of a cycle: the *key*) and the battery SoC.  For each
+key only the non-dominated (SoC, cost) pairs are kept.  This is exact: from a
+higher SoC the same decisions import no more in any slot (force_charge draws
+less, normal discharges more) and the SoC stays higher, so the future cost is at
+most ``(s' - s) x N / efficiency`` higher, N being the most negative price
+still to come (0 if none).  A pair (s, c) is dropped only when another pair
+(s' >= s, c') has c' + N(s' - s)/eff <= c: it can do everything (s, c) can, as
+cheaply.  (In best-effort mode the energy above the limit is priced at
+``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.)
+
+**Bounding.**  A state is also dropped when its cost so far plus a lower bound
+on the cost to come (:class:`.lpbound.Bound`, a Lagrangian bound with the LP
+relaxation's duals) exceeds a ceiling C.  Every state on a plan costing <= C
+survives, and a completed plan costs <= C (the bound is 0 at the end), so
+whatever the search returns is optimal.  C is the cost of a known plan (the
+loads at their own cheapest slots with room under the limit, the battery
+optimal around them: the same search without free loads).  If there is none,
+C rises from the bound, doubling its distance each round, until a plan is
+found (after ``MAX_ROUNDS`` without a ceiling).  Before each search, slots
+and starts that no plan costing <= C can use are removed (:func:`restrict`),
+which shrinks the set of keys.
 
 Ties (equal cost, equal SoC) keep the path with the smallest tie-break score,
 which favours running loads in earlier slots; for the battery, ``normal`` is
 preferred to ``charge_only`` and both to a ``force_charge`` that draws nothing.
+If the search runs past ``time_limit`` the known plan is returned, marked as
+not proven optimal.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-import itertools
+from dataclasses import dataclass, field
+import time
 
-from .bounds import cheapest_sums, relaxed_battery_values
+import numpy as np
+import numpy.typing as npt
+
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
+from .lpbound import EXCESS_WEIGHT, Bound, Multipliers, lp_multipliers
 from .models import (
     Battery,
     BatteryMode,
@@ -32,12 +50,18 @@ from .models import (
 
 TOLERANCE = 1e-9
 LIMIT_TOLERANCE_KWH = 1e-9
-EXCESS_WEIGHT = 1e6  # pence per kWh above the limit in best-effort mode
-_MODES = (BatteryMode.NORMAL, BatteryMode.CHARGE_ONLY, BatteryMode.FORCE_CHARGE)
+INF = float("inf")
+DELTA0 = 0.25  # pence: the first ceiling above the bound without a known plan
+MAX_ROUNDS = 6
+TIME_LIMIT_S = 60.0
+
+
+class _TimeUpError(Exception):
+    """The search ran past its deadline."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Runner:
+class Runner:
     """An interruptible load with a real choice to make."""
 
     id: str
@@ -45,32 +69,493 @@ class _Runner:
     eligible: tuple[bool, ...]
     forced: tuple[bool, ...]
     count: int
-    remaining: tuple[int, ...]  # eligible slots in [t, T)
-    forced_remaining: tuple[int, ...]
+    remaining: tuple[int, ...] = ()  # eligible slots in [t, T)
+    forced_remaining: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class _Cycle:
+class Cycle:
     """A cycle with more than one allowed start."""
 
     id: str
     profile: tuple[float, ...]
     allowed: tuple[bool, ...]
-    last_start: int
+    last_start: int = 0
+
+
+def _runner(r: Runner) -> Runner:
+    count = len(r.eligible)
+    remaining = [0] * (count + 1)
+    forced_remaining = [0] * (count + 1)
+    for t in range(count - 1, -1, -1):
+        remaining[t] = remaining[t + 1] + r.eligible[t]
+        forced_remaining[t] = forced_remaining[t + 1] + r.forced[t]
+    return Runner(
+        r.id,
+        r.kwh,
+        r.eligible,
+        r.forced,
+        r.count,
+        tuple(remaining),
+        tuple(forced_remaining),
+    )
 
 
 @dataclass(slots=True)
-class _Entry:
-    """One DP state: SoC, cost so far, tie-break score and how it was reached."""
+class Model:
+    """The free loads, the constant demand and the battery of a problem."""
 
-    soc: float
-    cost: float
-    score: float
+    count: int
+    dt: float
+    prices: list[float]
+    const: list[float]
+    limit: float | None
+    battery: Battery | None
+    runners: list[Runner] = field(default_factory=list)
+    cycles: list[Cycle] = field(default_factory=list)
+    fixed_on: dict[str, tuple[bool, ...]] = field(default_factory=dict)
+    fixed_start: dict[str, int | None] = field(default_factory=dict)
+    lo: float = 0.0
+    cap: float = 0.0
+    min_soc: float = 0.0
+    soc0: float = 0.0
+    charge: float = 0.0
+    discharge: float = 0.0
+    eff: float = 1.0
+
+    def add_runner(self, r: Runner) -> None:
+        """Add an interruptible load, or fix it if it has no choice left."""
+        n_eligible = sum(r.eligible)
+        n_forced = sum(r.forced)
+        if r.count in {0, n_eligible} or n_forced >= r.count:
+            if r.count == 0:
+                on = (False,) * self.count
+            elif r.count == n_eligible:
+                on = r.eligible
+            else:
+                on = r.forced
+            self.fixed_on[r.id] = on
+            for t, flag in enumerate(on):
+                if flag:
+                    self.const[t] += r.kwh
+            return
+        self.runners.append(_runner(r))
+
+    def add_cycle(self, c: Cycle) -> None:
+        """Add a cycle, or fix it if at most one start is allowed."""
+        starts = [k for k, ok in enumerate(c.allowed) if ok]
+        if len(starts) <= 1:
+            start = starts[0] if starts else None
+            self.fixed_start[c.id] = start
+            if start is not None:
+                for i, kwh in enumerate(c.profile):
+                    self.const[start + i] += kwh
+            return
+        self.cycles.append(Cycle(c.id, c.profile, c.allowed, max(starts)))
+
+    def copy_fixed(self) -> Model:
+        """Return the model without its free loads (to add them again)."""
+        m = Model(
+            self.count,
+            self.dt,
+            self.prices,
+            list(self.const),
+            self.limit,
+            self.battery,
+            fixed_on=dict(self.fixed_on),
+            fixed_start=dict(self.fixed_start),
+        )
+        m.lo, m.cap, m.min_soc, m.soc0 = self.lo, self.cap, self.min_soc, self.soc0
+        m.charge, m.discharge, m.eff = self.charge, self.discharge, self.eff
+        return m
+
+
+def build_model(problem: Problem) -> Model:
+    """Translate ``problem``: loads without a choice go into the constant demand."""
+    count = len(problem.slots)
+    dt = problem.slot_hours
+    limit = problem.import_limit_kw
+    battery = next((b for b in problem.loads if isinstance(b, Battery)), None)
+    model = Model(
+        count,
+        dt,
+        problem.prices,
+        [kw * dt for kw in problem.base_kw],
+        None if limit is None else limit * dt,
+        battery,
+    )
+    if battery is not None:
+        model.cap = battery.capacity_kwh
+        model.min_soc = battery.min_soc_kwh
+        model.soc0 = battery.soc_kwh
+        model.lo = min(model.soc0, model.min_soc)
+        model.charge = battery.charge_kw * dt
+        model.discharge = battery.discharge_kw * dt
+        model.eff = battery.efficiency
+    for load in problem.loads:
+        if isinstance(load, InterruptibleLoad):
+            run = run_slots(problem, load)
+            eligible = set(run.eligible)
+            forced = set(run.forced)
+            model.add_runner(
+                Runner(
+                    load.id,
+                    load.power_kw * dt,
+                    tuple(t in eligible for t in range(count)),
+                    tuple(t in forced for t in range(count)),
+                    run.count,
+                )
+            )
+        elif isinstance(load, CycleLoad):
+            allowed = set(cycle_starts(problem, load).allowed)
+            model.add_cycle(
+                Cycle(
+                    load.id, load.profile_kwh, tuple(k in allowed for k in range(count))
+                )
+            )
+    return model
+
+
+# ---------------------------------------------------------------- the search
+
+type _Key = tuple[int, ...]
+# (new key, load kWh, score, flags on/started per free load)
+type _Move = tuple[_Key, float, float, tuple[bool, ...]]
+type _Floats = npt.NDArray[np.float64]
+type _Ints = npt.NDArray[np.int64]
+
+_MODES = (BatteryMode.NORMAL, BatteryMode.CHARGE_ONLY, BatteryMode.FORCE_CHARGE)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A plan found by :func:`search`: its cost and choices per slot."""
+
+    cost: float  # including the best-effort weight on the excess
     excess: float
-    parent: _Entry | None
-    on: tuple[bool, ...]
-    started: tuple[bool, ...]
-    mode: BatteryMode
+    flags: list[tuple[bool, ...]]
+    modes: list[BatteryMode]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """How the entries of one layer were reached from the previous one."""
+
+    parent: _Ints
+    mode: _Ints
+    pair: _Ints
+    flags: list[tuple[bool, ...]]
+
+
+def _moves(model: Model, t: int, key: _Key) -> list[_Move]:
+    """Load moves from ``key`` in slot t."""
+    per_load: list[list[tuple[int, float, float, bool]]] = []
+    for i, r in enumerate(model.runners):
+        done = key[i]
+        options: list[tuple[int, float, float, bool]] = []
+        left = r.count - done
+        if not r.forced[t] and left <= r.remaining[t + 1]:
+            options.append((done, 0.0, 0.0, False))
+        if r.eligible[t] and left > 0 and left - 1 >= r.forced_remaining[t + 1]:
+            options.append((done + 1, r.kwh, t + 1.0, True))
+        per_load.append(options)
+    for c in model.cycles:
+        phase = key[len(per_load)]
+        length = len(c.profile)
+        options = []
+        if phase == 0:
+            if c.last_start > t:
+                options.append((0, 0.0, 0.0, False))
+            if c.allowed[t]:
+                options.append((1, c.profile[0], t + 1.0, True))
+        elif phase < length:
+            options.append((phase + 1, c.profile[phase], 0.0, False))
+        else:
+            options.append((phase, 0.0, 0.0, False))
+        per_load.append(options)
+    result: list[_Move] = [((), 0.0, 0.0, ())]
+    for options in per_load:
+        result = [
+            ((*k, o[0]), kwh + o[1], score + o[2], (*flags, o[3]))
+            for k, kwh, score, flags in result
+            for o in options
+        ]
+    return result
+
+
+def _pareto(  # noqa: PLR0917
+    nid: _Ints,
+    soc: _Floats,
+    cost: _Floats,
+    score: _Floats,
+    penalty: float,
+    has_battery: bool,
+) -> tuple[_Ints, _Ints]:
+    """Order the candidates by key and keep the non-dominated ones.
+
+    Returns the kept candidates' indices (grouped by key, SoC descending) and
+    the start of each key's group.
+    """
+    if has_battery:
+        # key, then SoC descending, as one number (SoC lies in [top - width, top])
+        width = float(soc.max() - soc.min()) + 1.0
+        order = np.lexsort((score, cost, nid * width + (float(soc.max()) - soc)))
+    else:
+        order = np.lexsort((score, cost, nid))
+    keys = nid[order]
+    bounds = np.flatnonzero(np.diff(keys)) + 1
+    firsts = np.concatenate(([0], bounds)).astype(np.int64)
+    ends = np.concatenate((bounds, [len(order)])).astype(np.int64)
+    if not has_battery:
+        return order[firsts], np.arange(len(firsts) + 1, dtype=np.int64)
+    value = (cost + penalty * soc)[order]
+    # running minimum within each group: one row per group, padded with inf
+    sizes = ends - firsts
+    group = np.repeat(np.arange(len(firsts), dtype=np.int64), sizes)
+    column = np.arange(len(order), dtype=np.int64) - firsts[group]
+    grid = np.full((len(firsts), int(sizes.max())), np.inf)
+    grid[group, column] = value
+    best = np.minimum.accumulate(grid, axis=1)
+    keep = column == 0
+    later = np.flatnonzero(~keep)
+    keep[later] = value[later] < best[group[later], column[later] - 1] - TOLERANCE
+    kept = order[keep]
+    groups = np.concatenate(
+        ([0], np.cumsum(np.add.reduceat(keep.astype(np.int64), firsts)))
+    ).astype(np.int64)
+    return kept, groups
+
+
+def search(  # noqa: C901, PLR0912, PLR0915
+    model: Model,
+    bound: Bound | None,
+    *,
+    best_effort: bool,
+    ceiling: float = INF,
+    deadline: float = INF,
+) -> Found | None:
+    """Run the DP; states whose bound exceeds ``ceiling`` are dropped.
+
+    Each layer (the states after a slot) is kept as flat arrays grouped by key;
+    all candidates of a slot are generated, bounded and pruned at once.
+    """
+    count = model.count
+    prices = model.prices
+    limit = model.limit
+    has_battery = model.battery is not None
+    penalties = [0.0] * (count + 1)
+    if has_battery:
+        for t in range(count - 1, -1, -1):
+            penalties[t] = max(penalties[t + 1], -prices[t] / model.eff)
+    margin = 1e-6 + 1e-9 * abs(ceiling) if ceiling < INF else INF
+    cap, m, eff = model.cap, model.min_soc, model.eff
+    charge, discharge = model.charge, model.discharge
+    keys: list[_Key] = [(0,) * (len(model.runners) + len(model.cycles))]
+    starts = np.array([0, 1], dtype=np.int64)
+    soc = np.array([model.soc0])
+    cost = np.zeros(1)
+    score = np.zeros(1)
+    excess = np.zeros(1)
+    steps: list[_Step] = []
+    values = bound.values if bound is not None else []
+    for t in range(count):
+        if time.monotonic() > deadline:
+            raise _TimeUpError
+        # every (key, move) pair of this slot
+        new_index: dict[_Key, int] = {}
+        p_src: list[int] = []
+        p_new: list[int] = []
+        p_kwh: list[float] = []
+        p_score: list[float] = []
+        p_floor: list[float] = []
+        p_flags: list[tuple[bool, ...]] = []
+        for ki, key in enumerate(keys):
+            for new_key, kwh, move_score, flags in _moves(model, t, key):
+                nid = new_index.get(new_key)
+                if nid is None:
+                    nid = new_index[new_key] = len(new_index)
+                p_src.append(ki)
+                p_new.append(nid)
+                p_kwh.append(kwh)
+                p_score.append(move_score)
+                p_floor.append(
+                    bound.loads(t + 1, new_key) if bound is not None else 0.0
+                )
+                p_flags.append(flags)
+        src = np.array(p_src, dtype=np.int64)
+        lengths = (starts[1:] - starts[:-1])[src]
+        total = int(lengths.sum())
+        first = np.cumsum(lengths) - lengths
+        pair = np.repeat(np.arange(len(p_src), dtype=np.int64), lengths)
+        parent = starts[src][pair] + np.arange(total, dtype=np.int64) - first[pair]
+        s = soc[parent]
+        demand = model.const[t] + np.array(p_kwh)[pair]
+        if has_battery:
+            out = np.maximum(0.0, np.minimum(np.minimum(discharge, s - m), demand))
+            draw = np.minimum(charge, (cap - s) / eff)
+            held = np.flatnonzero(out > 0)
+            forced = np.flatnonzero(draw > 0)
+            base = np.concatenate((np.arange(total, dtype=np.int64), held, forced))
+            new_soc = np.concatenate(
+                (s - out, s[held], np.minimum(cap, s[forced] + draw[forced] * eff))
+            )
+            grid = np.concatenate((-out, np.zeros(len(held)), draw[forced]))
+            mode = np.concatenate(
+                (
+                    np.zeros(total, dtype=np.int64),
+                    np.ones(len(held), dtype=np.int64),
+                    np.full(len(forced), 2, dtype=np.int64),
+                )
+            )
+            mode_score = np.array([-(count - t), 0.0, 2 * t + 1.0])[mode]
+        else:
+            base = np.arange(total, dtype=np.int64)
+            new_soc = s
+            grid = np.zeros(total)
+            mode = np.ones(total, dtype=np.int64)
+            mode_score = np.zeros(total)
+        net = demand[base] + grid
+        new_cost = cost[parent[base]] + prices[t] * net
+        new_excess = excess[parent[base]]
+        ok = np.ones(len(base), dtype=bool)
+        if limit is not None:
+            above = np.maximum(0.0, net - limit)
+            if best_effort:
+                new_cost += EXCESS_WEIGHT * above
+                new_excess = new_excess + above
+            else:
+                ok &= net <= limit + LIMIT_TOLERANCE_KWH
+        room = ceiling + margin - np.array(p_floor)[pair[base]]
+        if values:
+            f = values[t + 1]
+            ok &= new_cost + np.interp(new_soc, f.xs, f.values) <= room
+        else:
+            ok &= new_cost <= room
+        chosen = np.flatnonzero(ok)
+        if not len(chosen):
+            return None
+        base = base[chosen]
+        new_soc = new_soc[chosen]
+        new_cost = new_cost[chosen]
+        new_excess = new_excess[chosen]
+        mode = mode[chosen]
+        new_score = (
+            score[parent[base]] + np.array(p_score)[pair[base]] + mode_score[chosen]
+        )
+        nid_of = np.array(p_new, dtype=np.int64)[pair[base]]
+        kept, groups = _pareto(
+            nid_of, new_soc, new_cost, new_score, penalties[t + 1], has_battery
+        )
+        by_id = list(new_index)
+        keys = [by_id[i] for i in nid_of[kept[groups[:-1]]].tolist()]
+        starts = groups
+        soc = new_soc[kept]
+        cost = new_cost[kept]
+        score = new_score[kept]
+        excess = new_excess[kept]
+        steps.append(_Step(parent[base[kept]], mode[kept], pair[base[kept]], p_flags))
+    best = float(cost.min())
+    tie = TOLERANCE * (1 + abs(best))
+    near = np.flatnonzero(cost <= best + tie)
+    i = int(near[np.argmin(score[near])])
+    found_cost, found_excess = float(cost[i]), float(excess[i])
+    flags_path: list[tuple[bool, ...]] = []
+    modes: list[BatteryMode] = []
+    for step in reversed(steps):
+        flags_path.append(step.flags[int(step.pair[i])])
+        modes.append(_MODES[int(step.mode[i])])
+        i = int(step.parent[i])
+    flags_path.reverse()
+    modes.reverse()
+    return Found(found_cost, found_excess, flags_path, modes)
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def restrict(model: Model, bound: Bound, ceiling: float) -> Model:
+    """Drop slots and starts that no plan costing <= ``ceiling`` can use."""
+    root: _Key = (0,) * (len(model.runners) + len(model.cycles))
+    total = bound.loads(0, root) + bound.battery(0, model.soc0)
+    slack = ceiling - total + 1e-6 + 1e-9 * abs(ceiling)
+    result = model.copy_fixed()
+    q = bound.q
+    for r in model.runners:
+        ranked = sorted((q[t] * r.kwh, t) for t in range(model.count) if r.eligible[t])
+        theta = ranked[r.count - 1][0]
+        after = ranked[r.count][0] if r.count < len(ranked) else INF
+        eligible = list(r.eligible)
+        forced = list(r.forced)
+        for rank, (value, t) in enumerate(ranked):
+            if rank >= r.count and value - theta > slack and not forced[t]:
+                eligible[t] = False
+            elif rank < r.count and after - value > slack:
+                forced[t] = True
+        result.add_runner(Runner(r.id, r.kwh, tuple(eligible), tuple(forced), r.count))
+    for c in model.cycles:
+        costs = {
+            k: sum(e * q[k + j] for j, e in enumerate(c.profile))
+            for k in range(model.count)
+            if c.allowed[k]
+        }
+        low = min(costs.values())
+        allowed = tuple(
+            k in costs and costs[k] - low <= slack for k in range(model.count)
+        )
+        result.add_cycle(Cycle(c.id, c.profile, allowed))
+    return result
+
+
+def fixed_loads(model: Model, prices: list[float]) -> Model | None:
+    """Every free load at its cheapest slots under ``prices`` that leave room.
+
+    Loads are placed largest first; a slot has room if the constant demand and
+    the loads placed so far stay within the import limit there (the battery
+    holding).  ``None`` if some load finds no room.
+    """
+    count = model.count
+    result = model.copy_fixed()
+    room = [INF if model.limit is None else model.limit - c for c in model.const]
+    tol = LIMIT_TOLERANCE_KWH
+    items: list[tuple[float, int, Runner | Cycle]] = [
+        (-r.kwh, i, r) for i, r in enumerate(model.runners)
+    ]
+    items += [(-max(c.profile), len(items) + j, c) for j, c in enumerate(model.cycles)]
+    for _, _, item in sorted(items, key=lambda x: (x[0], x[1])):
+        if isinstance(item, Runner):
+            r = item
+            forced = [t for t, f in enumerate(r.forced) if f]
+            others = sorted(
+                (
+                    t
+                    for t, e in enumerate(r.eligible)
+                    if e and not r.forced[t] and room[t] >= r.kwh - tol
+                ),
+                key=lambda t: (prices[t], t),
+            )
+            chosen = forced + others[: r.count - len(forced)]
+            if len(chosen) < r.count or any(room[t] < r.kwh - tol for t in forced):
+                return None
+            for t in chosen:
+                room[t] -= r.kwh
+            mask = tuple(t in set(chosen) for t in range(count))
+            result.add_runner(Runner(r.id, r.kwh, mask, mask, r.count))
+        else:
+            c = item
+            costs = {
+                k: sum(e * prices[k + i] for i, e in enumerate(c.profile))
+                for k, ok in enumerate(c.allowed)
+                if ok and all(room[k + i] >= e - tol for i, e in enumerate(c.profile))
+            }
+            if not costs:
+                return None
+            best = min(costs, key=lambda k: (costs[k], k))
+            for i, e in enumerate(c.profile):
+                room[best + i] -= e
+            result.add_cycle(
+                Cycle(c.id, c.profile, tuple(k == best for k in range(count)))
+            )
+    return result
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,420 +565,97 @@ class DpResult:
     decisions: Decisions
     cost: float
     limit_excess_kwh: float
+    optimal: bool = True
 
 
-def _prepare(  # noqa: C901, PLR0912
-    problem: Problem,
-    const: list[float],
-    fixed_on: dict[str, tuple[bool, ...]],
-    fixed_start: dict[str, int | None],
-) -> tuple[list[_Runner], list[_Cycle]]:
-    count = len(problem.slots)
-    dt = problem.slot_hours
-    runners: list[_Runner] = []
-    cycles: list[_Cycle] = []
-    for load in problem.loads:
-        if isinstance(load, InterruptibleLoad):
-            run = run_slots(problem, load)
-            eligible = [False] * count
-            for t in run.eligible:
-                eligible[t] = True
-            if run.count in {0, len(run.eligible)}:
-                on = tuple(eligible) if run.count else (False,) * count
-                fixed_on[load.id] = on
-                for t, flag in enumerate(on):
-                    if flag:
-                        const[t] += load.power_kw * dt
-                continue
-            forced = [False] * count
-            for t in run.forced:
-                forced[t] = True
-            remaining = [0] * (count + 1)
-            forced_remaining = [0] * (count + 1)
-            for t in range(count - 1, -1, -1):
-                remaining[t] = remaining[t + 1] + eligible[t]
-                forced_remaining[t] = forced_remaining[t + 1] + forced[t]
-            runners.append(
-                _Runner(
-                    id=load.id,
-                    kwh=load.power_kw * dt,
-                    eligible=tuple(eligible),
-                    forced=tuple(forced),
-                    count=run.count,
-                    remaining=tuple(remaining),
-                    forced_remaining=tuple(forced_remaining),
-                )
-            )
-        elif isinstance(load, CycleLoad):
-            allowed = cycle_starts(problem, load).allowed
-            if len(allowed) <= 1:
-                start = allowed[0] if allowed else None
-                fixed_start[load.id] = start
-                if start is not None:
-                    for i, kwh in enumerate(load.profile_kwh):
-                        const[start + i] += kwh
-                continue
-            mask = [False] * count
-            for k in allowed:
-                mask[k] = True
-            cycles.append(
-                _Cycle(
-                    id=load.id,
-                    profile=load.profile_kwh,
-                    allowed=tuple(mask),
-                    last_start=max(allowed),
-                )
-            )
-    return runners, cycles
-
-
-type _Key = tuple[int, ...]
-type _Option = tuple[_Key, float, float, tuple[bool, ...], tuple[bool, ...]]
-
-
-def _options(
-    t: int, key: _Key, runners: list[_Runner], cycles: list[_Cycle]
-) -> list[_Option]:
-    """Load moves from ``key`` in slot t: (new key, kWh, score, on, started)."""
-    per_load: list[list[tuple[int, float, float, bool]]] = []
-    for i, r in enumerate(runners):
-        done = key[i]
-        moves: list[tuple[int, float, float, bool]] = []
-        left = r.count - done
-        if not r.forced[t] and left <= r.remaining[t + 1]:
-            moves.append((done, 0.0, 0.0, False))
-        if r.eligible[t] and left > 0 and left - 1 >= r.forced_remaining[t + 1]:
-            moves.append((done + 1, r.kwh, t + 1.0, True))
-        per_load.append(moves)
-    base = len(runners)
-    for j, c in enumerate(cycles):
-        phase = key[base + j]
-        length = len(c.profile)
-        moves = []
-        if phase == 0:
-            if c.last_start > t:
-                moves.append((0, 0.0, 0.0, False))
-            if c.allowed[t]:
-                moves.append((1, c.profile[0], t + 1.0, True))
-        elif phase < length:
-            moves.append((phase + 1, c.profile[phase], 0.0, False))
-        else:
-            moves.append((phase, 0.0, 0.0, False))
-        per_load.append(moves)
-    result: list[_Option] = []
-    for combo in itertools.product(*per_load):
-        new_key = tuple(m[0] for m in combo)
-        kwh = sum(m[1] for m in combo)
-        score = sum(m[2] for m in combo)
-        flags = tuple(m[3] for m in combo)
-        result.append((new_key, kwh, score, flags[:base], flags[base:]))
-    return result
-
-
-def _prune(entries: list[_Entry], penalty: float, has_battery: bool) -> list[_Entry]:
-    """Keep the non-dominated entries (see the module docstring)."""
-    if not has_battery:
-        return [min(entries, key=lambda e: (e.cost, e.score))]
-    entries.sort(key=lambda e: (-e.soc, e.cost, e.score))
-    kept: list[_Entry] = []
-    best = float("inf")
-    for e in entries:
-        value = e.cost + penalty * e.soc
-        if value < best - TOLERANCE:
-            kept.append(e)
-            best = value
-    return kept
-
-
-def _battery_moves(  # noqa: PLR0917
-    battery: Battery | None, soc: float, demand: float, dt: float, horizon: int, t: int
-) -> Iterator[tuple[BatteryMode, float, float, float]]:
-    """(mode, grid kWh, new SoC, score) of each distinct battery action."""
-    if battery is None:
-        yield BatteryMode.CHARGE_ONLY, 0.0, soc, 0.0
-        return
-    out = max(0.0, min(battery.discharge_kw * dt, soc - battery.min_soc_kwh, demand))
-    yield BatteryMode.NORMAL, -out, soc - out, -(horizon - t)
-    if out > 0:
-        yield BatteryMode.CHARGE_ONLY, 0.0, soc, 0.0
-    room = (battery.capacity_kwh - soc) / battery.efficiency
-    draw = max(0.0, min(battery.charge_kw * dt, room))
-    if draw > 0:
-        new_soc = min(battery.capacity_kwh, soc + draw * battery.efficiency)
-        yield BatteryMode.FORCE_CHARGE, draw, new_soc, 2 * t + 1
-
-
-class _Bounds:
-    """Lower bound on the cost to come from a state (see :mod:`.bounds`)."""
-
-    def __init__(  # noqa: C901, PLR0917
-        self,
-        prices: list[float],
-        const: list[float],
-        runners: list[_Runner],
-        cycles: list[_Cycle],
-        battery: Battery | None,
-        penalties: list[float],
-        dt: float,
-    ) -> None:
-        count = len(prices)
-        self.base = [0.0] * (count + 1)
-        for t in range(count - 1, -1, -1):
-            self.base[t] = self.base[t + 1] + prices[t] * const[t]
-        self.runners = [
-            (r.count, r.kwh, cheapest_sums(prices, list(r.eligible), r.count))
-            for r in runners
-        ]
-        self.cycles: list[tuple[int, list[float], list[list[float]]]] = []
-        peak = list(const)
-        for r in runners:
-            for t in range(count):
-                if r.eligible[t]:
-                    peak[t] += r.kwh
-        for c in cycles:
-            length = len(c.profile)
-            # rest[k][ph]: cost of phases ph.. of a cycle started at k
-            rest = [[0.0] * (length + 1) for _ in range(count)]
-            best = [float("inf")] * (count + 1)
-            for k in range(count - 1, -1, -1):
-                best[k] = best[k + 1]
-                if k + length <= count:
-                    for ph in range(length - 1, -1, -1):
-                        rest[k][ph] = rest[k][ph + 1] + c.profile[ph] * prices[k + ph]
-                    if c.allowed[k]:
-                        best[k] = min(best[k], rest[k][0])
-            self.cycles.append((length, best, rest))
-            for t in range(count):
-                peak[t] += max(c.profile)
-        self.battery = battery
-        self.penalties = penalties
-        self.values = (
-            relaxed_battery_values(
-                prices,
-                peak,
-                capacity=battery.capacity_kwh,
-                min_soc=battery.min_soc_kwh,
-                charge_kwh=battery.charge_kw * dt,
-                discharge_kwh=battery.discharge_kw * dt,
-                efficiency=battery.efficiency,
-            )
-            if battery is not None
-            else []
-        )
-        self._keys: dict[tuple[int, _Key], float] = {}
-
-    def loads(self, t: int, key: _Key) -> float:
-        """Bound the base load and loads from slot t on, each at its cheapest."""
-        cached = self._keys.get((t, key))
-        if cached is not None:
-            return cached
-        total = self.base[t]
-        n = len(self.runners)
-        for i, (count, kwh, table) in enumerate(self.runners):
-            total += kwh * table[t][count - key[i]]
-        for j, (length, best, rest) in enumerate(self.cycles):
-            phase = key[n + j]
-            if phase == 0:
-                total += best[t]
-            elif phase < length:
-                total += rest[t - phase][phase]
-        self._keys[(t, key)] = total
-        return total
-
-    def battery_cost(self, t: int, soc: float) -> float:
-        """Least possible battery cost from slot t on with ``soc``."""
-        if self.battery is None:
-            return 0.0
-        low = self.battery.min_soc_kwh
-        if soc < low:
-            return self.values[t](low) - self.penalties[t] * (low - soc)
-        return self.values[t](soc)
-
-
-def _search(  # noqa: C901
-    problem: Problem,
-    const: list[float],
-    runners: list[_Runner],
-    cycles: list[_Cycle],
-    battery: Battery | None,
-    *,
-    best_effort: bool,
-    ceiling: float,
-    bounds: _Bounds | None,
-) -> _Entry | None:
-    """Run the DP; entries whose bound exceeds ``ceiling`` are dropped."""
-    count = len(problem.slots)
-    dt = problem.slot_hours
-    prices = problem.prices
-    limit = None if problem.import_limit_kw is None else problem.import_limit_kw * dt
-    penalties = [0.0] * (count + 1)
-    if battery is not None:
-        for t in range(count - 1, -1, -1):
-            penalties[t] = max(penalties[t + 1], -prices[t] / battery.efficiency)
-    margin = 1e-6 + 1e-9 * abs(ceiling) if ceiling < float("inf") else 0.0
-    start_key: _Key = (0,) * (len(runners) + len(cycles))
-    soc0 = battery.soc_kwh if battery is not None else 0.0
-    root = _Entry(soc0, 0.0, 0.0, 0.0, None, (), (), BatteryMode.CHARGE_ONLY)
-    layer: dict[_Key, list[_Entry]] = {start_key: [root]}
-    for t in range(count):
-        price = prices[t]
-        nxt: dict[_Key, list[_Entry]] = {}
-        for key, entries in layer.items():
-            for new_key, kwh, score, on, started in _options(t, key, runners, cycles):
-                demand = const[t] + kwh
-                floor = bounds.loads(t + 1, new_key) if bounds is not None else 0.0
-                bucket = nxt.setdefault(new_key, [])
-                for e in entries:
-                    for mode, grid, soc, mode_score in _battery_moves(
-                        battery, e.soc, demand, dt, count, t
-                    ):
-                        net = demand + grid
-                        excess = 0.0
-                        if limit is not None and net > limit + LIMIT_TOLERANCE_KWH:
-                            if not best_effort:
-                                continue
-                            excess = net - limit
-                        cost = e.cost + price * net + EXCESS_WEIGHT * excess
-                        if bounds is not None and (
-                            cost + floor + bounds.battery_cost(t + 1, soc)
-                            > ceiling + margin
-                        ):
-                            continue
-                        bucket.append(
-                            _Entry(
-                                soc,
-                                cost,
-                                e.score + score + mode_score,
-                                e.excess + excess,
-                                e,
-                                on,
-                                started,
-                                mode,
-                            )
-                        )
-        layer = {
-            k: _prune(v, penalties[t + 1], battery is not None)
-            for k, v in nxt.items()
-            if v
-        }
-        if not layer:
-            return None
-    return min(
-        (e for entries in layer.values() for e in entries),
-        key=lambda e: (e.cost, e.score),
-    )
-
-
-def _fixed(
-    problem: Problem, const: list[float], runners: list[_Runner], cycles: list[_Cycle]
-) -> list[float]:
-    """``const`` plus every free load at its own cheapest slots."""
-    prices = problem.prices
-    loaded = list(const)
-    for r in runners:
-        forced = [t for t, f in enumerate(r.forced) if f]
-        others = sorted(
-            (t for t, e in enumerate(r.eligible) if e and not r.forced[t]),
-            key=lambda t: (prices[t], t),
-        )
-        for t in [*forced, *others[: r.count - len(forced)]]:
-            loaded[t] += r.kwh
-    for c in cycles:
-        costs = {
-            k: sum(e * prices[k + i] for i, e in enumerate(c.profile))
-            for k, ok in enumerate(c.allowed)
-            if ok
-        }
-        k = min(costs, key=lambda k: (costs[k], k))
-        for i, e in enumerate(c.profile):
-            loaded[k + i] += e
-    return loaded
-
-
-def solve_dp(problem: Problem, *, best_effort: bool = False) -> DpResult:
-    """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible."""
-    count = len(problem.slots)
-    const = [kw * problem.slot_hours for kw in problem.base_kw]
-    fixed_on: dict[str, tuple[bool, ...]] = {}
-    fixed_start: dict[str, int | None] = {}
-    runners, cycles = _prepare(problem, const, fixed_on, fixed_start)
-    battery = next((b for b in problem.loads if isinstance(b, Battery)), None)
-    ceiling = float("inf")
-    bounds = None
-    if runners or cycles:
-        # an upper bound: every load at its own optimum, the battery around them
-        guess = _search(
-            problem,
-            _fixed(problem, const, runners, cycles),
-            [],
-            [],
-            battery,
-            best_effort=best_effort,
-            ceiling=ceiling,
-            bounds=None,
-        )
-        if guess is not None:
-            ceiling = guess.cost
-        penalties = [0.0] * (count + 1)
-        if battery is not None:
-            for t in range(count - 1, -1, -1):
-                penalties[t] = max(
-                    penalties[t + 1], -problem.prices[t] / battery.efficiency
-                )
-        bounds = _Bounds(
-            problem.prices,
-            const,
-            runners,
-            cycles,
-            battery,
-            penalties,
-            problem.slot_hours,
-        )
-    best = _search(
-        problem,
-        const,
-        runners,
-        cycles,
-        battery,
-        best_effort=best_effort,
-        ceiling=ceiling,
-        bounds=bounds,
-    )
-    if best is None:
-        raise InfeasibleError("import_limit_kw", _why(problem))
-    return _result(problem, best, runners, cycles, battery, fixed_on, fixed_start)
-
-
-def _result(  # noqa: PLR0917
-    problem: Problem,
-    best: _Entry,
-    runners: list[_Runner],
-    cycles: list[_Cycle],
-    battery: Battery | None,
-    fixed_on: dict[str, tuple[bool, ...]],
-    fixed_start: dict[str, int | None],
-) -> DpResult:
-    count = len(problem.slots)
-    path: list[_Entry] = []
-    node: _Entry | None = best
-    while node is not None and node.parent is not None:
-        path.append(node)
-        node = node.parent
-    path.reverse()
-    on = dict(fixed_on)
-    for i, r in enumerate(runners):
-        on[r.id] = tuple(e.on[i] for e in path)
-    start = dict(fixed_start)
-    for j, c in enumerate(cycles):
-        start[c.id] = next(t for t, e in enumerate(path) if e.started[j])
-    mode = {} if battery is None else {battery.id: tuple(e.mode for e in path)}
-    assert len(path) == count  # noqa: S101 - every slot adds one entry
-    cost = best.cost - EXCESS_WEIGHT * best.excess
+def _decisions(model: Model, found: Found, *, optimal: bool = True) -> DpResult:
+    on = dict(model.fixed_on)
+    for i, r in enumerate(model.runners):
+        on[r.id] = tuple(flags[i] for flags in found.flags)
+    start = dict(model.fixed_start)
+    base = len(model.runners)
+    for j, c in enumerate(model.cycles):
+        start[c.id] = next(t for t, flags in enumerate(found.flags) if flags[base + j])
+    battery = model.battery
+    mode = {} if battery is None else {battery.id: tuple(found.modes)}
     return DpResult(
         decisions=Decisions(on=on, start=start, mode=mode),
-        cost=cost,
-        limit_excess_kwh=best.excess,
+        cost=found.cost - EXCESS_WEIGHT * found.excess,
+        limit_excess_kwh=found.excess,
+        optimal=optimal,
     )
+
+
+def _known_plan(
+    model: Model, mult: Multipliers, bound: Bound, *, best_effort: bool
+) -> tuple[Model, Found] | None:
+    """Plan the loads at their own cheapest slots with room, the battery around them."""
+    simple = fixed_loads(model, model.prices)
+    if simple is None:
+        return None
+    guess = search(simple, Bound(simple, mult, bound.values), best_effort=best_effort)
+    return None if guess is None else (simple, guess)
+
+
+def _solve(model: Model, *, best_effort: bool, time_limit: float) -> DpResult | None:
+    """Bound, known plan, restriction, search; ``None`` if infeasible."""
+    deadline = time.monotonic() + time_limit
+    mult = lp_multipliers(model, best_effort=best_effort)
+    if mult is None:
+        return None
+    bound = Bound(model, mult)
+    if not (model.runners or model.cycles):
+        best = search(model, bound, best_effort=best_effort)
+        return None if best is None else _decisions(model, best)
+    known = _known_plan(model, mult, bound, best_effort=best_effort)
+    root: _Key = (0,) * (len(model.runners) + len(model.cycles))
+    low = bound.loads(0, root) + bound.battery(0, model.soc0)
+    step = DELTA0 * (1.0 + abs(low) * 1e-3)
+    ceilings = (
+        [known[1].cost]
+        if known is not None
+        else [low + step * 2**k for k in range(MAX_ROUNDS)]
+    )
+    try:
+        for ceiling in ceilings:
+            narrow = restrict(model, bound, ceiling)
+            best = search(
+                narrow,
+                Bound(narrow, mult, bound.values),
+                best_effort=best_effort,
+                ceiling=ceiling,
+                deadline=deadline,
+            )
+            if best is not None:  # it costs <= ceiling: optimal
+                return _decisions(narrow, best)
+    except _TimeUpError:
+        if known is not None:
+            return _decisions(known[0], known[1], optimal=False)
+    if known is not None:  # pragma: no cover - the known plan survives its ceiling
+        return _decisions(known[0], known[1])
+    # no plan known below the last ceiling: finish without one (exact, slower)
+    best = search(model, bound, best_effort=best_effort)
+    return None if best is None else _decisions(model, best)
+
+
+def solve_dp(
+    problem: Problem, *, best_effort: bool = False, time_limit: float | None = None
+) -> DpResult:
+    """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible.
+
+    With ``best_effort`` an infeasible limit is solved again with the energy
+    above it priced at ``EXCESS_WEIGHT`` p/kWh.  ``time_limit`` (seconds,
+    default ``TIME_LIMIT_S``) bounds each search once a plan is known.
+    """
+    if time_limit is None:
+        time_limit = TIME_LIMIT_S
+    model = build_model(problem)
+    result = _solve(model, best_effort=False, time_limit=time_limit)
+    if result is None and best_effort and model.limit is not None:
+        result = _solve(build_model(problem), best_effort=True, time_limit=time_limit)
+    if result is None:
+        raise InfeasibleError("import_limit_kw", _why(problem))
+    return result
 
 
 def _why(problem: Problem) -> str:

@@ -18,15 +18,12 @@ imported above the limit.
 """
 
 from collections.abc import Iterable
-import ctypes
 from dataclasses import dataclass, field
-import os
-import sys
-import threading
 from typing import TYPE_CHECKING
 
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
+from .highs import new_highs
 from .models import (
     Battery,
     BatteryMode,
@@ -45,33 +42,10 @@ COST_TOLERANCE_REL = 1e-7
 TIME_LIMIT_S = 60.0
 _FEASIBLE = 2  # HiGHS primal_solution_status of a feasible solution
 
-_banner_lock = threading.Lock()
-_banner_done = False
-
 
 def _new_highs() -> highspy.Highs:
-    """Create a silent HiGHS instance (its one-off banner would corrupt stdout)."""
-    global _banner_done  # noqa: PLW0603
-    import highspy  # noqa: PLC0415 - keeps importing the package cheap
-
-    with _banner_lock:
-        if _banner_done:
-            solver = highspy.Highs()  # type: ignore[no-untyped-call]
-        else:
-            sys.stdout.flush()
-            saved = os.dup(1)
-            null = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(null, 1)
-                solver = highspy.Highs()  # type: ignore[no-untyped-call]
-                ctypes.CDLL(None).fflush(None)
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-                os.close(null)
-            _banner_done = True
-    solver.setOptionValue("output_flag", False)
-    solver.setOptionValue("threads", 1)
+    """Create a silent single-threaded HiGHS instance for the MILP."""
+    solver = new_highs()
     solver.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     solver.setOptionValue("mip_abs_gap", COST_TOLERANCE_ABS / 10)
     solver.setOptionValue("time_limit", TIME_LIMIT_S)

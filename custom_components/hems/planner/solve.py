@@ -1,4 +1,4 @@
-"""``plan()``: exact fast paths where loads cannot interact, else the MILP."""
+"""``plan()``: exact fast paths where loads cannot interact, else the exact DP."""
 
 import time
 from typing import Literal
@@ -56,8 +56,11 @@ def plan(
         if not result.optimal:
             notes.append("solver stopped before proving optimality")
     elif coupled or solver == "dp":
-        decisions = solve_dp(problem, best_effort=best_effort).decisions
+        found = solve_dp(problem, best_effort=best_effort)
+        decisions = found.decisions
         method = "dp"
+        if not found.optimal:
+            notes.append("search stopped at its time limit: plan not proven optimal")
     sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
     if excess > LIMIT_TOLERANCE_KWH:
