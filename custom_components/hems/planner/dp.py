@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
+from .feasibility import limit_infeasibility
 from .lpbound import EXCESS_WEIGHT, Bound, Multipliers, lp_multipliers
 from .models import (
     Battery,
@@ -654,31 +655,5 @@ def solve_dp(
     if result is None and best_effort and model.limit is not None:
         result = _solve(build_model(problem), best_effort=True, time_limit=time_limit)
     if result is None:
-        raise InfeasibleError("import_limit_kw", _why(problem))
+        raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
     return result
-
-
-def _why(problem: Problem) -> str:
-    """Explain an infeasible limit, naming a slot or load where possible."""
-    limit = problem.import_limit_kw or 0.0
-    relief = max(
-        (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
-    )
-    base = problem.base_kw
-    for t, kw in enumerate(base):
-        if kw - relief > limit:
-            when = f"{problem.slots[t].start:%Y-%m-%dT%H:%MZ}"
-            return f"{limit:g} kW cannot be met: the base load is {kw:g} kW at {when}"
-    for i, load in enumerate(problem.loads):
-        if isinstance(load, InterruptibleLoad):
-            run = run_slots(problem, load)
-            room = sum(
-                1 for t in run.eligible if base[t] + load.power_kw - relief <= limit
-            )
-            if room < run.count:
-                return (
-                    f"{limit:g} kW cannot be met: loads[{i}] ({load.id}) must run "
-                    f"{run.count} slot(s) at {load.power_kw:g} kW but only {room} "
-                    "eligible slot(s) have room"
-                )
-    return f"{limit:g} kW cannot be met by the loads' required slots together"

@@ -51,3 +51,29 @@ def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> flo
         return 0.0
     cap = problem.import_limit_kw * problem.slot_hours
     return sum(max(0.0, kwh - cap) for kwh in net_import_kwh)
+
+
+def limit_infeasibility(problem: Problem) -> str:
+    """Explain an infeasible limit, naming a slot or load where possible."""
+    limit = problem.import_limit_kw or 0.0
+    relief = max(
+        (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
+    )
+    base = problem.base_kw
+    for t, kw in enumerate(base):
+        if kw - relief > limit:
+            when = f"{problem.slots[t].start:%Y-%m-%dT%H:%MZ}"
+            return f"{limit:g} kW cannot be met: the base load is {kw:g} kW at {when}"
+    for i, load in enumerate(problem.loads):
+        if isinstance(load, InterruptibleLoad):
+            run = run_slots(problem, load)
+            room = sum(
+                1 for t in run.eligible if base[t] + load.power_kw - relief <= limit
+            )
+            if room < run.count:
+                return (
+                    f"{limit:g} kW cannot be met: loads[{i}] ({load.id}) must run "
+                    f"{run.count} slot(s) at {load.power_kw:g} kW but only {room} "
+                    "eligible slot(s) have room"
+                )
+    return f"{limit:g} kW cannot be met by the loads' required slots together"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
+from .feasibility import limit_infeasibility
 from .highs import new_highs
 from .models import (
     Battery,
@@ -389,29 +390,6 @@ def solve_milp(
 
 def _diagnose(problem: Problem, status: str) -> str:
     """Say why the limit cannot be met, as precisely as cheaply possible."""
-    limit = problem.import_limit_kw
-    if limit is None:
+    if problem.import_limit_kw is None:
         return f"the solver found no plan ({status})"
-    base = problem.base_kw
-    relief = max(
-        (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
-    )
-    for t, kw in enumerate(base):
-        if kw - relief > limit:
-            return (
-                f"{limit:g} kW cannot be met: the base load alone is {kw:g} kW "
-                f"in the slot at {problem.slots[t].start:%Y-%m-%dT%H:%MZ}"
-            )
-    for i, load in enumerate(problem.loads):
-        if isinstance(load, InterruptibleLoad):
-            run = run_slots(problem, load)
-            room = sum(
-                1 for t in run.eligible if base[t] + load.power_kw - relief <= limit
-            )
-            if room < run.count:
-                return (
-                    f"{limit:g} kW cannot be met: loads[{i}] ({load.id}) must run "
-                    f"{run.count} slots at {load.power_kw:g} kW but only {room} of its "
-                    "eligible slots have room"
-                )
-    return f"{limit:g} kW cannot be met by the loads' required slots together"
+    return limit_infeasibility(problem)
