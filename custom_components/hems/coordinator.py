@@ -24,8 +24,9 @@ from .const import (
     STORAGE_VERSION,
     TOMORROW_MISSING_TIME,
 )
-from .price_data import SLOT, PriceData, local_day_bounds, slot_start
+from .price_data import PriceData, local_day_bounds, slot_start
 from .prices import (
+    SLOT,
     InvalidPriceRecord,
     OctopusRateLimitError,
     PriceSlot,

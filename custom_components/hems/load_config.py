@@ -237,8 +237,10 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
         )
     if kind is LoadKind.BATTERY:
         capacity = _number(data, "capacity_kwh")
-        min_soc = _number(
-            {"min_soc_kwh": data.get("min_soc_kwh", 0)}, "min_soc_kwh", allow_zero=True
+        min_soc = (
+            _number(data, "min_soc_kwh", allow_zero=True)
+            if "min_soc_kwh" in data
+            else 0.0
         )
         if min_soc >= capacity:
             raise LoadConfigError("min_soc_kwh", "must be below the capacity")

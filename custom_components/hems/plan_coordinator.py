@@ -45,7 +45,8 @@ from .load_config import (
     LoadConfig,
 )
 from .planner import BatteryMode, ProblemError, plan
-from .price_data import SLOT, slot_start
+from .price_data import slot_start
+from .prices import SLOT
 from .scheduling import (
     Schedule,
     SiteState,
@@ -193,10 +194,11 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     def _site(self) -> SiteState:
         options = self.config_entry.options
         base = float(options.get(CONF_BASE_LOAD) or 0.0)
-        if entity_id := options.get(CONF_BASE_LOAD_ENTITY):
-            reading = _float_state(self.hass, entity_id)
-            if reading is not None:
-                base = _to_kw(self.hass, entity_id, reading)
+        if (entity_id := options.get(CONF_BASE_LOAD_ENTITY)) and (
+            reading := _reading(self.hass, entity_id)
+        ):
+            value, unit = reading
+            base = value / 1000 if unit == "W" else value
         socs = {}
         for load in self.loads.values():
             if isinstance(load, BatteryConfig):
@@ -215,11 +217,9 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         """Return the battery's state of charge in kWh from its sensor."""
         if not load.soc_entity:
             return None
-        value = _float_state(self.hass, load.soc_entity)
-        if value is None:
+        if (reading := _reading(self.hass, load.soc_entity)) is None:
             return None
-        state = self.hass.states.get(load.soc_entity)
-        unit = state.attributes.get("unit_of_measurement") if state else None
+        value, unit = reading
         return value / 100 * load.capacity_kwh if unit == "%" else value
 
     def _planned_soc(self, load: BatteryConfig, now: datetime) -> float | None:
@@ -466,17 +466,12 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.config_entry.entry_id}")
 
 
-def _float_state(hass: HomeAssistant, entity_id: str) -> float | None:
+def _reading(hass: HomeAssistant, entity_id: str) -> tuple[float, str | None] | None:
+    """Return an entity's numeric state and unit, or None if it has none."""
     state = hass.states.get(entity_id)
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         return None
     try:
-        return float(state.state)
+        return float(state.state), state.attributes.get("unit_of_measurement")
     except ValueError:
         return None
-
-
-def _to_kw(hass: HomeAssistant, entity_id: str, value: float) -> float:
-    state = hass.states.get(entity_id)
-    unit = state.attributes.get("unit_of_measurement") if state else None
-    return value / 1000 if unit == "W" else value

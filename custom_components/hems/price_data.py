@@ -7,9 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
-from .prices import PriceSlot
-
-SLOT = timedelta(minutes=30)
+from .prices import SLOT, PriceSlot
 
 
 def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

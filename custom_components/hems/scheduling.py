@@ -31,9 +31,7 @@ from .planner import (
     Window,
 )
 from .planner.eligibility import cycle_starts
-from .prices import PriceSlot
-
-SLOT = timedelta(minutes=30)
+from .prices import SLOT, PriceSlot
 
 
 @dataclass(frozen=True, slots=True)

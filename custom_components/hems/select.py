@@ -9,7 +9,8 @@ from . import HemsConfigEntry
 from .load_config import BatteryConfig
 from .load_entity import HemsLoadEntity
 from .planner import BatteryMode
-from .price_data import SLOT, slot_start
+from .price_data import slot_start
+from .prices import SLOT
 
 PARALLEL_UPDATES = 1
 

@@ -15,7 +15,8 @@ from .actuation import OFF, ON
 from .const import DOMAIN
 from .load_config import BatteryConfig, InterruptibleConfig, LoadConfig
 from .planner import BatteryMode
-from .price_data import SLOT, slot_start
+from .price_data import slot_start
+from .prices import SLOT
 
 if TYPE_CHECKING:
     from .plan_coordinator import HemsPlanCoordinator
