@@ -29,6 +29,9 @@ class PriceSourceType(StrEnum):
 UK_TIMEZONE: Final = "Europe/London"
 # Octopus publishes the next day's Agile prices at about 16:00 UK time.
 PUBLISH_TIME: Final = time(16, 0)
+# From this local time on, tomorrow's prices are overdue: a window that needs
+# them is planned with what is known (its priced part) rather than waiting.
+PRICES_OVERDUE_TIME: Final = time(17, 0)
 # After this local time, missing prices for tomorrow are a repair issue.
 TOMORROW_MISSING_TIME: Final = time(20, 0)
 
