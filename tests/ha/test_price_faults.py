@@ -14,7 +14,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hems.const import DOMAIN
-from custom_components.hems.price_data import PriceData
+from custom_components.hems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.hems.price_data import PriceData, slots_in_day
 from custom_components.hems.prices import PriceSlot
 
 from .conftest import FakeOctopus
@@ -72,6 +73,8 @@ async def test_hole_is_asked_for_again_and_filled_when_corrected(
     assert tomorrow_available(hass) == STATE_OFF
     assert price_state(hass, "tomorrow_max_price") == STATE_UNAVAILABLE
     assert coordinator.data.missing_in_day(HOLE.date()) == (HOLE,)
+    diagnostics = await async_get_config_entry_diagnostics(hass, octopus_entry)
+    assert diagnostics["prices"]["missing"] == [HOLE.isoformat()]
 
     # The next poll asks from the hole, not from the end of what is known.
     await advance(hass, freezer, datetime(2020, 9, 27, 15, 6, tzinfo=UTC))
@@ -161,6 +164,7 @@ def test_missing_lists_the_half_hours_without_a_price() -> None:
         TOMORROW_END,
         TOMORROW_END + timedelta(minutes=30),
     )
+    assert slots_in_day(day, tz) == len(data.missing_in_day(day)) + 47 == 48
     # Before 16:00 only today should be known; from 16:00 tomorrow too.
     assert data.expected_span(datetime(2020, 9, 28, 14, 59, tzinfo=UTC)) == (
         TODAY_END,
