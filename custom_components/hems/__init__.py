@@ -52,6 +52,8 @@ class HemsRuntimeData:
     prices: HemsPriceCoordinator
     plan: HemsPlanCoordinator
     snapshot: Any
+    # True while hems itself rewrites settings that need no reload (renames).
+    hold_reload: bool = False
 
 
 type HemsConfigEntry = ConfigEntry[HemsRuntimeData]
@@ -154,6 +156,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
 
 async def _async_entry_updated(hass: HomeAssistant, entry: HemsConfigEntry) -> None:
     """Reload when settings, options or loads changed (not on title changes)."""
+    if entry.runtime_data.hold_reload:
+        return
     if _snapshot(entry) != entry.runtime_data.snapshot:
         hass.config_entries.async_schedule_reload(entry.entry_id)
 

@@ -80,6 +80,7 @@ from .scheduling import (
     schedule_from_plan,
 )
 from .site_readings import power_kw, state_of_charge_kwh
+from .storage import StoreDataError, async_load_store
 
 if TYPE_CHECKING:
     from . import HemsConfigEntry
@@ -159,37 +160,9 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
 
     async def _async_restore(self) -> None:
         """Load what was stored; whatever cannot be trusted is dropped and said."""
-        dropped: list[str] = []
-        stored: Any  # whatever the file holds, whatever its declared type
-        try:
-            stored = await self._store.async_load()
-        except Exception as err:  # noqa: BLE001 - any unreadable store: start afresh
-            stored = None
-            dropped.append(f"the stored plan could not be read ({err!r})")
-        if stored is not None and not isinstance(stored, Mapping):
-            dropped.append(f"the stored plan is a {type(stored).__name__}")
-            stored = None
-        if stored:
-            self.state, problems = ControlState.from_dict(stored.get("state", {}))
-            dropped.extend(problems)
-            if stored.get("schedule"):
-                try:
-                    self.data = Schedule.from_dict(stored["schedule"])
-                except ValueError as err:
-                    dropped.append(f"{err} (a new plan is made)")
-        issue_id = "plan_store_damaged"
-        if dropped:
-            for problem in dropped:
-                LOGGER.warning(
-                    "Ignoring stored state that cannot be trusted: %s", problem
-                )
-            self._set_issue(
-                issue_id,
-                {"problems": "; ".join(dropped[:5]), "count": str(len(dropped))},
-                severity=ir.IssueSeverity.WARNING,
-            )
-        else:
-            self._clear_issue(issue_id)
+        restored, _ = await async_load_store(self.hass, self._store, _parse_stored)
+        if restored is not None:
+            self.state, self.data = restored
 
     def _settle_after_restart(self) -> None:
         """Close runs left open by a restart whose device is no longer seen on."""
@@ -287,11 +260,14 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     async def _async_boundary(self, now: datetime) -> None:
         """Book the slot that ended; re-plan if it went off plan; apply the next."""
         self._meter(now)
-        if reasons := self._replan_reasons(now):
+        reasons = self._replan_reasons(now)
+        if not reasons or self._plan_lock.locked():
+            # The plan in force is applied now; a plan still being computed is
+            # applied the moment it lands.
+            await self.async_apply(now)
+        if reasons:
             LOGGER.debug("Re-planning at %s: %s", now, "; ".join(reasons))
             await self.async_replan()
-        else:
-            await self.async_apply(now)
 
     def _replan_reasons(self, now: datetime) -> list[str]:
         """Say why the plan in force no longer fits (empty: it still does)."""
@@ -780,3 +756,17 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     @callback
     def _clear_issue(self, key: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.config_entry.entry_id}")
+
+
+def _parse_stored(raw: Any) -> tuple[tuple[ControlState, Schedule | None], list[str]]:
+    """Return the runtime state and plan that can be trusted, and what was not."""
+    if not isinstance(raw, Mapping):
+        raise StoreDataError(f"expected an object, got {type(raw).__name__}")
+    state, dropped = ControlState.from_dict(raw.get("state", {}))
+    schedule = None
+    if raw.get("schedule"):
+        try:
+            schedule = Schedule.from_dict(raw["schedule"])
+        except ValueError as err:
+            dropped.append(f"{err} (a new plan is made)")
+    return (state, schedule), dropped

@@ -43,21 +43,28 @@ def async_follow_renames(
             return
         old, new = data["old_entity_id"], data["entity_id"]
         touched = False
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type != SUBENTRY_LOAD:
-                continue
-            if (changed := renamed_data(subentry.data, old, new)) is not None:
-                hass.config_entries.async_update_subentry(entry, subentry, data=changed)
+        # The settings change only by the new id: the running entry follows it
+        # without a reload.
+        entry.runtime_data.hold_reload = True
+        try:
+            for subentry in entry.subentries.values():
+                if subentry.subentry_type != SUBENTRY_LOAD:
+                    continue
+                if (changed := renamed_data(subentry.data, old, new)) is not None:
+                    hass.config_entries.async_update_subentry(
+                        entry, subentry, data=changed
+                    )
+                    touched = True
+            if entry.options.get(CONF_BASE_LOAD_ENTITY) == old:
+                hass.config_entries.async_update_entry(
+                    entry, options={**entry.options, CONF_BASE_LOAD_ENTITY: new}
+                )
                 touched = True
-        if entry.options.get(CONF_BASE_LOAD_ENTITY) == old:
-            hass.config_entries.async_update_entry(
-                entry, options={**entry.options, CONF_BASE_LOAD_ENTITY: new}
-            )
-            touched = True
+        finally:
+            entry.runtime_data.hold_reload = False
         if not touched:
             return
         LOGGER.info("%s was renamed to %s: hems follows it", old, new)
-        # The settings changed only by the new id: no reload is needed.
         entry.runtime_data.snapshot = snapshot(entry)
         await entry.runtime_data.plan.async_rename_entity(old, new)
 

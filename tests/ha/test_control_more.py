@@ -99,12 +99,11 @@ async def test_damaged_stored_plan_is_replaced(
         "data": {"state": {"loads": {"car": {"runs": {"x": "many"}}}}, "schedule": {}},
     }
     entry = await set_up(hass, (CAR, "car"))
-    assert "Ignoring stored state that cannot be trusted" in caplog.text
     assert "state.loads.car.runs.x = 'many'" in caplog.text
     assert len(planned_on(entry, "car")) == 4
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, "plan_store_damaged_HEMS")
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "storage_hems.HEMS.plan")
     assert issue is not None
-    assert issue.translation_placeholders["count"] == "1"
+    assert "1 part(s) dropped" in issue.translation_placeholders["problem"]
 
 
 async def test_switch_recovers_and_stops(

@@ -1,0 +1,442 @@
+"""Faults a household meets: late prices, offline plugs, hands on switches, renames."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.hems.const import DOMAIN, EVENT_PLAN_UPDATED
+from custom_components.hems.scheduling import RUN_TOLERANCE
+
+from .conftest import FakeOctopus
+from .helpers import (
+    BATTERY,
+    CAR,
+    EVENING,
+    PUBLISHED,
+    SLOT,
+    entity,
+    planned_on,
+    set_up,
+    tick,
+)
+
+NIGHT_END = datetime(2020, 9, 28, 7, tzinfo=UTC)
+
+
+async def _run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    start: datetime,
+    end: datetime,
+    during: Callable[[datetime], Awaitable[None]] | None = None,
+    *,
+    close: bool = True,
+) -> list[datetime]:
+    """Tick every half-hour in [start, end) (and ``end`` to book the last one).
+
+    Return the slots the car was on.
+    """
+    ran = []
+    slot = start
+    while slot < end:
+        await tick(hass, freezer, slot)
+        if hass.states.get("input_boolean.car").state == STATE_ON:
+            ran.append(slot)
+        if during is not None:
+            await during(slot)
+        slot += SLOT
+    if close:
+        await tick(hass, freezer, end)
+    return ran
+
+
+def _delivered(entry: Any) -> float:
+    """Return the half-hours the car was booked for, over all its windows."""
+    return sum(entry.runtime_data.plan.state.load("car").runs.values())
+
+
+async def test_prices_that_never_come_still_charge_the_car(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """The API fails from 15:10: the car charges in tonight's known half-hours."""
+    freezer.move_to(datetime(2020, 9, 27, 14, 10, tzinfo=UTC))  # 15:10 BST
+    octopus.published_until = datetime(2020, 9, 27, 22, tzinfo=UTC)  # to 23:00 BST
+    entry = await set_up(hass, (CAR, "car"))
+    octopus.failures = [TimeoutError()] * 10_000
+    # At 15:10 tomorrow's prices may still come: the night is not planned yet.
+    assert planned_on(entry, "car") == []
+
+    # From 17:00 they are overdue: the window is planned over what is known.
+    ran = await _run(
+        hass,
+        freezer,
+        datetime(2020, 9, 27, 14, 30, tzinfo=UTC),
+        datetime(2020, 9, 27, 22, tzinfo=UTC),
+    )
+    assert len(ran) == 4
+    assert all(datetime(2020, 9, 27, 17, tzinfo=UTC) <= slot for slot in ran)
+    assert _delivered(entry) == pytest.approx(4, abs=0.01)
+    window = entry.runtime_data.plan.data.loads["car"].windows[0]
+    assert window.unpriced_from == datetime(2020, 9, 27, 22, tzinfo=UTC)
+    assert window.shortfall_slots == 0
+
+
+async def test_a_window_longer_than_the_known_prices_is_a_shortfall(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """Six hours asked, two and a half priced: five half-hours now, the rest later."""
+    freezer.move_to(datetime(2020, 9, 27, 16, 10, tzinfo=UTC))
+    octopus.published_until = datetime(2020, 9, 27, 22, tzinfo=UTC)
+    late_car = {**CAR, "hours": 6.0, "window_start": "20:30"}
+    entry = await set_up(hass, (late_car, "car"))
+    window = entry.runtime_data.plan.data.loads["car"].windows[0]
+    assert len(planned_on(entry, "car")) == 5  # 20:30-23:00 BST
+    assert window.planned_slots == 5
+    assert window.shortfall_slots == 7
+    assert window.unpriced_from == datetime(2020, 9, 27, 22, tzinfo=UTC)
+
+
+async def test_a_plan_that_lands_after_the_half_hour_began_is_applied(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A re-plan still computing at :30 switches the car as soon as it is ready."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"))
+    before = planned_on(entry, "car")
+    slot = next(
+        start
+        for start in entry.runtime_data.plan.data.slot_starts
+        if start > EVENING + SLOT and start not in before
+    )
+    await _run(hass, freezer, EVENING + timedelta(minutes=20), slot, close=False)
+    # The planner's thread answers only when the test says so.
+    gate = asyncio.Event()
+    run_in_executor = hass.async_add_executor_job
+
+    def slow_executor(target: Any, *args: Any) -> asyncio.Future[Any]:
+        async def _later() -> Any:
+            await gate.wait()
+            return await run_in_executor(target, *args)
+
+        return asyncio.ensure_future(_later())
+
+    freezer.move_to(slot - timedelta(seconds=1))
+    hass.async_add_executor_job = slow_executor  # type: ignore[method-assign]
+    # Half an hour of charging is needed now, before the next half-hour ends.
+    request = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "set_requirement",
+            {
+                "entity_id": entity(hass, "switch", "car_automatic"),
+                "hours": 0.5,
+                "by": slot + SLOT,
+            },
+            blocking=True,
+        )
+    )
+    for _ in range(5):
+        await asyncio.sleep(0)
+    # The half-hour begins while the plan still computes: the plan in force
+    # (car off) is applied.
+    freezer.move_to(slot)
+    async_fire_time_changed(hass, slot)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert hass.states.get("input_boolean.car").state == STATE_OFF
+    hass.async_add_executor_job = run_in_executor  # type: ignore[method-assign]
+    gate.set()
+    await request
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert slot in planned_on(entry, "car")
+    assert hass.states.get("input_boolean.car").state == STATE_ON
+    await tick(hass, freezer, slot + SLOT)
+    ran = entry.runtime_data.plan.state.load("car").ran
+    assert ran[slot.strftime("%Y-%m-%dT%H:%MZ")] == pytest.approx(1.0, abs=0.01)
+
+
+async def test_no_replan_without_new_prices(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """Hourly price polls that bring nothing new do not re-plan."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"), (BATTERY, "battery"))
+    plans = async_capture_events(hass, EVENT_PLAN_UPDATED)
+    polls = len(octopus.rate_requests)
+    await _run(hass, freezer, EVENING + timedelta(minutes=20), NIGHT_END)
+    assert plans == []
+    assert entry.runtime_data.prices.last_fetch is not None
+    assert len(octopus.rate_requests) >= polls
+
+
+async def test_an_unavailable_plug_is_not_booked_and_is_retried(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """An offline plug raises a repair issue, is switched when back, and made up for."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"))
+    first = planned_on(entry, "car")[0]
+    await _run(hass, freezer, EVENING + timedelta(minutes=20), first, close=False)
+    hass.states.async_set("input_boolean.car", STATE_UNAVAILABLE)
+    await tick(hass, freezer, first)
+    issue = issue_registry.async_get_issue(DOMAIN, "actuator_failed_car_HEMS")
+    assert issue is not None
+    assert "unavailable" in issue.translation_placeholders["error"]
+    automatic = entity(hass, "switch", "car_automatic")
+    assert hass.states.get(automatic).state == STATE_UNAVAILABLE
+
+    # Back after ten minutes: switched on at once.
+    freezer.move_to(first + timedelta(minutes=10))
+    hass.states.async_set("input_boolean.car", STATE_OFF)
+    await hass.async_block_till_done()
+    assert hass.states.get("input_boolean.car").state == STATE_ON
+    assert issue_registry.async_get_issue(DOMAIN, "actuator_failed_car_HEMS") is None
+    assert hass.states.get(automatic).state == STATE_ON
+
+    ran = await _run(hass, freezer, first + SLOT, NIGHT_END)
+    key = first.strftime("%Y-%m-%dT%H:%MZ")
+    assert entry.runtime_data.plan.state.load("car").ran[key] == pytest.approx(
+        2 / 3, abs=0.01
+    )
+    # The twenty minutes are made up: two hours are delivered, with one more slot.
+    assert len(ran) == 4
+    assert _delivered(entry) >= 4 - RUN_TOLERANCE
+
+
+async def test_a_plug_switched_off_by_hand_is_noticed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """Five minutes into a slot the car is switched off: hems leaves it, then makes up."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"))
+    first = planned_on(entry, "car")[0]
+    await _run(hass, freezer, EVENING + timedelta(minutes=20), first, close=False)
+    await tick(hass, freezer, first)
+    freezer.move_to(first + timedelta(minutes=5))
+    await hass.services.async_call(
+        "input_boolean", "turn_off", {"entity_id": "input_boolean.car"}, blocking=True
+    )
+    # A re-plan within the half-hour does not switch it back on.
+    freezer.move_to(first + timedelta(minutes=10))
+    await hass.services.async_call(DOMAIN, "replan", blocking=True)
+    assert hass.states.get("input_boolean.car").state == STATE_OFF
+
+    ran = await _run(hass, freezer, first + SLOT, NIGHT_END)
+    key = first.strftime("%Y-%m-%dT%H:%MZ")
+    assert entry.runtime_data.plan.state.load("car").ran[key] == pytest.approx(
+        1 / 6, abs=0.01
+    )
+    assert len(ran) == 4  # three planned half-hours and one to make up
+    assert _delivered(entry) >= 4 - RUN_TOLERANCE
+
+
+async def test_a_renamed_plug_keeps_switching(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The plug's entity id is changed in the UI: hems follows it without a reload."""
+    hass_storage["input_boolean"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "input_boolean",
+        "data": {"items": [{"id": "car_plug", "name": "Car plug"}]},
+    }
+    assert await async_setup_component(hass, "input_boolean", {})
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    car = {**CAR, "actuator": {"type": "entity", "entity_id": "input_boolean.car_plug"}}
+    entry = await set_up(hass, (car, "car"))
+    first = planned_on(entry, "car")[0]
+    changes = async_capture_events(hass, "state_changed")
+
+    er.async_get(hass).async_update_entity(
+        "input_boolean.car_plug", new_entity_id="input_boolean.garage_plug"
+    )
+    await hass.async_block_till_done()
+    subentry = entry.subentries["car"]
+    assert subentry.data["actuator"]["entity_id"] == "input_boolean.garage_plug"
+    went_unavailable = [
+        event.data["entity_id"]
+        for event in changes
+        if event.data["entity_id"].startswith(("sensor.car", "switch.car"))
+        and (
+            event.data["new_state"] is None
+            or event.data["new_state"].state == "unavailable"
+        )
+    ]
+    assert went_unavailable == []
+
+    await tick(hass, freezer, first)
+    assert hass.states.get("input_boolean.garage_plug").state == STATE_ON
+
+
+async def test_bad_sensor_readings_do_not_stop_planning(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A NaN state of charge or base load is ignored; Wh are Wh."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    hass.states.async_set("sensor.battery_soc", "nan", {"unit_of_measurement": "%"})
+    hass.states.async_set("sensor.house", "nan", {"unit_of_measurement": "W"})
+    entry = await set_up(
+        hass,
+        (CAR, "car"),
+        (BATTERY, "battery"),
+        options={"base_load_kw": 0.3, "base_load_entity": "sensor.house"},
+    )
+    plan = entry.runtime_data.plan
+    assert plan.last_error is None
+    assert len(planned_on(entry, "car")) == 4
+    assert plan.data.base_load_kw == pytest.approx(0.3)
+
+    hass.states.async_set("sensor.battery_soc", "3000", {"unit_of_measurement": "Wh"})
+    hass.states.async_set("sensor.house", "450", {"unit_of_measurement": "W"})
+    await hass.services.async_call(DOMAIN, "replan", blocking=True)
+    schedule = plan.data
+    index = schedule.index(EVENING + SLOT)
+    assert schedule.loads["battery"].soc_kwh[index] == pytest.approx(3.0, abs=0.01)
+    assert schedule.base_load_kw == pytest.approx(0.45)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"boiler_efficiency": 0}, "boiler_efficiency"),
+        ({"boiler_efficiency": "ninety"}, "boiler_efficiency"),
+        ({"power_kw": float("nan")}, "power_kw"),
+        ({"actuator": {"type": "gpio", "pin": "seventeen"}}, "actuator.pin"),
+        ({"actuator": {"type": "gpio", "pin": 40}}, "actuator.pin"),
+        ({"actuator": {"type": "entity"}}, "actuator.entity_id"),
+        (
+            {"actuator": {"type": "select", "entity_id": "input_select.x"}},
+            "actuator.options",
+        ),
+        ({"actuator": "a plug"}, "actuator"),
+    ],
+)
+async def test_one_bad_load_never_stops_the_others(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+    issue_registry: ir.IssueRegistry,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    """Settings edited outside the form: that load gets a repair issue, not the rest."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    heater = {
+        "kind": "immersion",
+        "name": "Hot water",
+        "power_kw": 3.0,
+        "hours": 1.0,
+        "cheaper_than_gas": True,
+        "boiler_efficiency": 0.9,
+        "window_start": "00:00",
+        "window_end": "00:00",
+        **changes,
+    }
+    entry = await set_up(hass, (CAR, "car"), (heater, "heater"))
+    assert len(planned_on(entry, "car")) == 4
+    assert "heater" not in entry.runtime_data.plan.loads
+    issue = issue_registry.async_get_issue(DOMAIN, "invalid_load_heater")
+    assert issue is not None
+    assert issue.translation_placeholders["error"].startswith(f"{field}: ")
+
+
+async def test_a_relay_driver_failing_oddly_stops_only_its_load(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+    issue_registry: ir.IssueRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A GPIO library raising ValueError is that relay's repair issue only."""
+    import sys  # noqa: PLC0415
+
+    class BrokenGpio:
+        BCM, OUT, HIGH, LOW = 11, 0, 1, 0
+
+        def setmode(self, mode: int) -> None:
+            raise ValueError("a channel number is invalid")
+
+        def setwarnings(self, flag: bool) -> None:
+            pass
+
+    monkeypatch.setitem(sys.modules, "RPi", type(sys)("RPi"))
+    monkeypatch.setitem(sys.modules, "RPi.GPIO", BrokenGpio())
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    relay_car = {**CAR, "name": "Van", "actuator": {"type": "gpio", "pin": 17}}
+    entry = await set_up(hass, (CAR, "car"), (relay_car, "van"))
+    first = planned_on(entry, "car")[0]
+    await tick(hass, freezer, first)
+    assert hass.states.get("input_boolean.car").state == STATE_ON
+    issue = issue_registry.async_get_issue(DOMAIN, "actuator_failed_van_HEMS")
+    assert issue is not None
+
+
+async def test_override_times_out_of_range_are_refused(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A time the calendar cannot hold is a validation error, not a crash."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    await set_up(hass, (CAR, "car"))
+    automatic = entity(hass, "switch", "car_automatic")
+    for service, data in (
+        ("override", {"state": "on", "until": "9999-12-31T23:59:59-05:00"}),
+        ("override", {"state": "off", "until": "2030-01-01T00:00:00+00:00"}),
+        ("set_requirement", {"hours": 2, "by": "9999-12-31T23:59:59-05:00"}),
+    ):
+        with pytest.raises(ServiceValidationError) as caught:
+            await hass.services.async_call(
+                DOMAIN, service, {"entity_id": automatic, **data}, blocking=True
+            )
+        assert caught.value.translation_key == "time_too_far"
