@@ -440,3 +440,60 @@ async def test_override_times_out_of_range_are_refused(
                 DOMAIN, service, {"entity_id": automatic, **data}, blocking=True
             )
         assert caught.value.translation_key == "time_too_far"
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        (
+            {"version": 7, "minor_version": 1, "data": {"state": {}}},
+            "nothing could be used",
+        ),
+        ({"version": 1, "minor_version": 1, "data": ["a", "list"]}, "list"),
+        (
+            {
+                "version": 1,
+                "minor_version": 1,
+                "data": {
+                    "state": {
+                        "loads": {
+                            "car": {
+                                "override": {
+                                    "state": "on",
+                                    "until": "2020-09-27T23:00:00",
+                                },
+                                "runs": {"2020-09-26T17:00Z": 1},
+                            }
+                        }
+                    },
+                    "schedule": {"created": "yesterday"},
+                },
+            },
+            "part(s) dropped",
+        ),
+    ],
+)
+async def test_a_damaged_plan_store_never_stops_hems(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    stored: dict[str, Any],
+    problem: str,
+) -> None:
+    """A plan store of another version, shape or with naive times: start anyway."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    hass_storage["hems.HEMS.plan"] = {"key": "hems.HEMS.plan", **stored}
+    entry = await set_up(hass, (CAR, "car"))
+    assert len(planned_on(entry, "car")) == 4
+    issue = issue_registry.async_get_issue(DOMAIN, "storage_hems.HEMS.plan")
+    assert issue is not None
+    assert problem in issue.translation_placeholders["problem"]
+    state = entry.runtime_data.plan.state.load("car")
+    assert state.override is None  # a time without a zone is not trusted
+    # The store is rewritten with good data at once.
+    assert hass_storage["hems.HEMS.plan"]["version"] == 1
+    assert isinstance(hass_storage["hems.HEMS.plan"]["data"]["state"], dict)
