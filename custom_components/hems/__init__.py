@@ -27,7 +27,13 @@ from .const import (
 )
 from .coordinator import HemsPriceCoordinator
 from .frontend import async_register_card
-from .load_config import LoadConfig, parse_load
+from .load_changes import (
+    LoadBook,
+    async_apply_changes,
+    load_configs,
+    new_book,
+    reload_key,
+)
 from .plan_coordinator import HemsPlanCoordinator
 from .prices import OctopusClient
 from .renames import async_follow_renames
@@ -51,9 +57,7 @@ class HemsRuntimeData:
 
     prices: HemsPriceCoordinator
     plan: HemsPlanCoordinator
-    snapshot: Any
-    # True while hems itself rewrites settings that need no reload (renames).
-    hold_reload: bool = False
+    book: LoadBook
 
 
 type HemsConfigEntry = ConfigEntry[HemsRuntimeData]
@@ -90,40 +94,6 @@ def build_source(hass: HomeAssistant, entry: HemsConfigEntry) -> PriceSource:
             )
 
 
-def load_configs(hass: HomeAssistant, entry: HemsConfigEntry) -> dict[str, LoadConfig]:
-    """Parse every load subentry; a broken one is a repair issue, not a crash."""
-    loads: dict[str, LoadConfig] = {}
-    for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type != SUBENTRY_LOAD:
-            continue
-        issue_id = f"invalid_load_{subentry_id}"
-        try:
-            loads[subentry_id] = parse_load(subentry_id, subentry.data)
-        except (TypeError, ValueError) as err:  # LoadConfigError names the field
-            LOGGER.error("Load %s is not planned: %s", subentry.title, err)
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="invalid_load",
-                translation_placeholders={"load": subentry.title, "error": str(err)},
-            )
-        else:
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
-    return loads
-
-
-def _snapshot(entry: HemsConfigEntry) -> Any:
-    """Return what a change of which needs a reload."""
-    return (
-        dict(entry.data),
-        dict(entry.options),
-        {key: (sub.title, dict(sub.data)) for key, sub in entry.subentries.items()},
-    )
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool:
     """Set up hems from a config entry."""
     source = build_source(hass, entry)
@@ -131,9 +101,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     await prices.async_config_entry_first_refresh()
     plan = HemsPlanCoordinator(hass, entry, prices, load_configs(hass, entry))
     await plan.async_config_entry_first_refresh()
-    entry.runtime_data = HemsRuntimeData(
-        prices=prices, plan=plan, snapshot=_snapshot(entry)
-    )
+    entry.runtime_data = HemsRuntimeData(prices=prices, plan=plan, book=new_book(entry))
 
     if isinstance(source, EntityRatesSource):
 
@@ -144,7 +112,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
             async_track_state_change_event(hass, source.entity_ids, _rates_changed)
         )
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    entry.async_on_unload(async_follow_renames(hass, entry, _snapshot))
+    entry.async_on_unload(async_follow_renames(hass, entry))
     # Stop the timers and release relay hardware when the entry unloads.
     entry.async_on_unload(plan.async_shutdown)
     entry.async_on_unload(prices.async_shutdown)
@@ -155,11 +123,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: HemsConfigEntry) -> None:
-    """Reload when settings, options or loads changed (not on title changes)."""
-    if entry.runtime_data.hold_reload:
-        return
-    if _snapshot(entry) != entry.runtime_data.snapshot:
+    """Reload for a new price source; change loads and site options in place."""
+    if reload_key(entry) != entry.runtime_data.book.reload_key:
         hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
+    if await async_apply_changes(hass, entry):
+        await entry.runtime_data.plan.async_replan()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool:

@@ -12,6 +12,8 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .entity import HemsPriceEntity
+from .load_changes import register_adder
+from .load_config import LoadConfig
 from .load_sensor import LOAD_BINARY_SENSORS, LoadBinarySensor
 
 PARALLEL_UPDATES = 0
@@ -31,7 +33,8 @@ async def async_setup_entry(
         [TomorrowAvailableSensor(entry.runtime_data.prices, TOMORROW_AVAILABLE)]
     )
     plan = entry.runtime_data.plan
-    for load in plan.loads.values():
+
+    def add(load: LoadConfig) -> None:
         async_add_entities(
             [
                 LoadBinarySensor(plan, load, description)
@@ -40,6 +43,8 @@ async def async_setup_entry(
             ],
             config_subentry_id=load.id,
         )
+
+    register_adder(entry, add)
 
 
 class TomorrowAvailableSensor(HemsPriceEntity, BinarySensorEntity):

@@ -5,8 +5,16 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .load_config import LoadConfig
+from .load_config import LoadConfig, LoadKind
 from .plan_coordinator import HemsPlanCoordinator
+
+MODELS = {
+    LoadKind.EV_CHARGER: "EV charger",
+    LoadKind.IMMERSION: "Immersion heater",
+    LoadKind.DISHWASHER: "Dishwasher",
+    LoadKind.WASHING_MACHINE: "Washing machine",
+    LoadKind.BATTERY: "Home battery",
+}
 
 
 class HemsLoadEntity(CoordinatorEntity[HemsPlanCoordinator]):
@@ -23,14 +31,26 @@ class HemsLoadEntity(CoordinatorEntity[HemsPlanCoordinator]):
         """Initialise the entity for a load."""
         super().__init__(coordinator)
         self.entity_description = description
-        self.load = load
+        self._load_id = load.id
+        self._load = load
         self._attr_unique_id = f"{load.id}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, load.id)},
             name=load.name,
             manufacturer="hems",
-            model=load.kind.value.replace("_", " ").capitalize(),
+            model=MODELS[load.kind],
         )
+
+    @property
+    def load(self) -> LoadConfig:
+        """Return the load's settings in force (they change when it is edited)."""
+        self._load = self.coordinator.loads.get(self._load_id, self._load)
+        return self._load
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the load is not planned (its settings are invalid)."""
+        return super().available and self._load_id in self.coordinator.loads
 
 
 class HemsPlanEntity(CoordinatorEntity[HemsPlanCoordinator]):

@@ -440,6 +440,7 @@ class LoadSubentryFlow(ConfigSubentryFlow):
                 self._get_reconfigure_subentry(),
                 title=title,
                 data=data,
+                reason="load_updated",
             )
         return self.async_create_entry(title=title, data=data)
 

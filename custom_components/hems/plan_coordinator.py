@@ -377,25 +377,26 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                 await self._replan_debouncer.async_call()
                 return
 
-    async def async_rename_entity(self, old: str, new: str) -> None:
-        """Follow an entity id renamed in the entity registry."""
-        for load_id, load in list(self.loads.items()):
-            changed: LoadConfig = load
-            if load.actuator.entity_id == old:
-                changed = replace(
-                    changed, actuator=replace(load.actuator, entity_id=new)
-                )
-            if isinstance(changed, BatteryConfig) and changed.soc_entity == old:
-                changed = replace(changed, soc_entity=new)
-            if changed is load:
-                continue
-            self.loads[load_id] = changed
-            if changed.actuator is not load.actuator:
-                await self.actuators[load_id].async_close()
-                self.actuators[load_id] = build_actuator(self.hass, changed.actuator)
-                self._actuator_ok(changed)
+    async def async_put_load(self, load: LoadConfig) -> None:
+        """Add a load, or replace its settings (its actuator is made anew)."""
+        if (actuator := self.actuators.pop(load.id, None)) is not None:
+            await actuator.async_close()
+        self.loads[load.id] = load
+        self.actuators[load.id] = build_actuator(self.hass, load.actuator)
+        self.state.load(load.id)
+        self._actuator_ok(load)
         self._track_entities()
-        await self.async_apply()
+
+    async def async_remove_load(self, load_id: str) -> None:
+        """Stop planning and switching a load (its device is released)."""
+        load = self.loads.pop(load_id, None)
+        if (actuator := self.actuators.pop(load_id, None)) is not None:
+            await actuator.async_close()
+        if load is not None:
+            self._actuator_ok(load)
+        self.state.loads.pop(load_id, None)
+        self.manual_until.pop(load_id, None)
+        self._track_entities()
 
     # --- planning -------------------------------------------------------------
 

@@ -31,41 +31,31 @@ def renamed_data(data: Mapping[str, Any], old: str, new: str) -> dict[str, Any] 
 
 @callback
 def async_follow_renames(
-    hass: HomeAssistant,
-    entry: HemsConfigEntry,
-    snapshot: Callable[[HemsConfigEntry], Any],
+    hass: HomeAssistant, entry: HemsConfigEntry
 ) -> Callable[[], None]:
-    """Listen for entity id changes; return the function that stops listening."""
+    """Listen for entity id changes; return the function that stops listening.
+
+    Only the settings are rewritten: the entry's update listener then changes
+    the affected load in place (no reload).
+    """
 
     async def _renamed(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
         data = event.data
         if data["action"] != "update" or "old_entity_id" not in data:
             return
         old, new = data["old_entity_id"], data["entity_id"]
-        touched = False
-        # The settings change only by the new id: the running entry follows it
-        # without a reload.
-        entry.runtime_data.hold_reload = True
-        try:
-            for subentry in entry.subentries.values():
-                if subentry.subentry_type != SUBENTRY_LOAD:
-                    continue
-                if (changed := renamed_data(subentry.data, old, new)) is not None:
-                    hass.config_entries.async_update_subentry(
-                        entry, subentry, data=changed
-                    )
-                    touched = True
-            if entry.options.get(CONF_BASE_LOAD_ENTITY) == old:
-                hass.config_entries.async_update_entry(
-                    entry, options={**entry.options, CONF_BASE_LOAD_ENTITY: new}
+        for subentry in list(entry.subentries.values()):
+            if subentry.subentry_type != SUBENTRY_LOAD:
+                continue
+            if (changed := renamed_data(subentry.data, old, new)) is not None:
+                LOGGER.info(
+                    "%s was renamed to %s: %s follows it", old, new, subentry.title
                 )
-                touched = True
-        finally:
-            entry.runtime_data.hold_reload = False
-        if not touched:
-            return
-        LOGGER.info("%s was renamed to %s: hems follows it", old, new)
-        entry.runtime_data.snapshot = snapshot(entry)
-        await entry.runtime_data.plan.async_rename_entity(old, new)
+                hass.config_entries.async_update_subentry(entry, subentry, data=changed)
+        if entry.options.get(CONF_BASE_LOAD_ENTITY) == old:
+            LOGGER.info("%s was renamed to %s: the base load follows it", old, new)
+            hass.config_entries.async_update_entry(
+                entry, options={**entry.options, CONF_BASE_LOAD_ENTITY: new}
+            )
 
     return hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, _renamed)

@@ -6,7 +6,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
-from .load_config import BatteryConfig
+from .load_changes import register_adder
+from .load_config import BatteryConfig, LoadConfig
 from .load_entity import HemsLoadEntity
 from .planner import BatteryMode
 from .price_data import slot_start
@@ -28,12 +29,15 @@ async def async_setup_entry(
 ) -> None:
     """Add a mode select per battery."""
     plan = entry.runtime_data.plan
-    for load in plan.loads.values():
+
+    def add(load: LoadConfig) -> None:
         if isinstance(load, BatteryConfig):
             async_add_entities(
                 [BatteryModeSelect(plan, load, BATTERY_MODE)],
                 config_subentry_id=load.id,
             )
+
+    register_adder(entry, add)
 
 
 class BatteryModeSelect(HemsLoadEntity, SelectEntity):

@@ -17,6 +17,8 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .entity import HemsPriceEntity
+from .load_changes import register_adder
+from .load_config import LoadConfig
 from .load_sensor import LOAD_SENSORS, TOTAL_SENSORS, LoadSensor, TotalSensor
 from .price_data import PriceData
 
@@ -127,7 +129,8 @@ async def async_setup_entry(
     )
     plan = entry.runtime_data.plan
     async_add_entities(TotalSensor(plan, description) for description in TOTAL_SENSORS)
-    for load in plan.loads.values():
+
+    def add(load: LoadConfig) -> None:
         async_add_entities(
             [
                 LoadSensor(plan, load, description)
@@ -136,6 +139,8 @@ async def async_setup_entry(
             ],
             config_subentry_id=load.id,
         )
+
+    register_adder(entry, add)
 
 
 class HemsPriceSensor(HemsPriceEntity, SensorEntity):

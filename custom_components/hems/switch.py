@@ -8,6 +8,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import HemsConfigEntry
+from .load_changes import register_adder
+from .load_config import LoadConfig
 from .load_entity import HemsLoadEntity
 
 PARALLEL_UPDATES = 1
@@ -24,10 +26,13 @@ async def async_setup_entry(
 ) -> None:
     """Add one automatic switch per load."""
     plan = entry.runtime_data.plan
-    for load in plan.loads.values():
+
+    def add(load: LoadConfig) -> None:
         async_add_entities(
             [AutomaticSwitch(plan, load, AUTOMATIC)], config_subentry_id=load.id
         )
+
+    register_adder(entry, add)
 
 
 class AutomaticSwitch(HemsLoadEntity, SwitchEntity):

@@ -4,11 +4,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 from custom_components.hems.const import DOMAIN
 
@@ -271,7 +275,7 @@ async def test_reconfigure_a_load(hass: HomeAssistant, entry: MockConfigEntry) -
         hass, result["flow_id"], {"entity_id": "switch.car_charger"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == "load_updated"
     await hass.async_block_till_done()
     assert entry.subentries[subentry.subentry_id].data["hours"] == 4
     assert sum(entry.runtime_data.plan.data.loads[subentry.subentry_id].on) == 8
@@ -294,3 +298,90 @@ async def test_site_options(hass: HomeAssistant, entry: MockConfigEntry) -> None
     assert entry.runtime_data.plan.data is not None
     assert entry.runtime_data.plan.data.base_load_kw == 0.45
     assert entry.runtime_data.plan.data.import_limit_kw == 9.0
+
+
+async def test_adding_editing_and_deleting_a_load_leaves_the_others_alone(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """One load changes: no other hems entity goes unavailable, nothing reloads."""
+    flow = await start(hass, entry, "ev_charger")
+    await configure(hass, flow["flow_id"], EV)
+    await configure(hass, flow["flow_id"], {"next_step_id": "entity_actuator"})
+    await configure(hass, flow["flow_id"], {"entity_id": "switch.car_charger"})
+    await hass.async_block_till_done()
+    (car,) = entry.subentries
+    plan = entry.runtime_data.plan
+    changes = async_capture_events(hass, "state_changed")
+
+    registry = er.async_get(hass)
+    hems_ids = {
+        item.entity_id
+        for item in er.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+
+    def unavailable() -> set[str]:
+        return {
+            event.data["entity_id"]
+            for event in changes
+            if event.data["entity_id"] in hems_ids
+            and (
+                event.data["new_state"] is None
+                or event.data["new_state"].state == "unavailable"
+            )
+        }
+
+    # Add a second load.
+    flow = await start(hass, entry, "immersion")
+    await configure(
+        hass,
+        flow["flow_id"],
+        {
+            "name": "Hot water",
+            "power_kw": 3,
+            "hours": 1,
+            "cheaper_than_gas": False,
+            "boiler_efficiency": 0.9,
+            "window_start": "00:00:00",
+            "window_end": "00:00:00",
+        },
+    )
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "no_actuator"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (heater,) = set(entry.subentries) - {car}
+    assert heater in plan.loads
+    assert sum(plan.data.loads[heater].on) >= 2
+    heater_entities = er.async_entries_for_config_entry(registry, entry.entry_id)
+    assert any(item.config_subentry_id == heater for item in heater_entities)
+    assert unavailable() == set()
+    hems_ids = {item.entity_id for item in heater_entities}
+
+    # Edit the car: only its plan changes.
+    result = await entry.start_subentry_reconfigure_flow(hass, car)
+    result = await configure(hass, result["flow_id"], {**EV, "hours": 4})
+    result = await configure(
+        hass, result["flow_id"], {"next_step_id": "entity_actuator"}
+    )
+    result = await configure(
+        hass, result["flow_id"], {"entity_id": "switch.car_charger"}
+    )
+    assert result["reason"] == "load_updated"
+    await hass.async_block_till_done()
+    assert sum(plan.data.loads[car].on) == 8
+    assert unavailable() == set()
+
+    # Delete the heater: its entities go, the car's stay.
+    assert hass.config_entries.async_remove_subentry(entry, heater)
+    await hass.async_block_till_done()
+    assert heater not in plan.loads
+    left = er.async_entries_for_config_entry(registry, entry.entry_id)
+    assert not any(item.config_subentry_id == heater for item in left)
+    gone = unavailable()
+    assert gone
+    assert all(registry.async_get(entity_id) is None for entity_id in gone)
+    assert entry.state is ConfigEntryState.LOADED
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, car), entry.entry_id
+    )
+    assert device is not None
+    assert device.model == "EV charger"
