@@ -2,13 +2,12 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
@@ -21,8 +20,6 @@ from .const import (
     CONF_REPLAY_FILE,
     CONF_SOURCE,
     DOMAIN,
-    LOGGER,
-    SUBENTRY_LOAD,
     PriceSourceType,
 )
 from .coordinator import HemsPriceCoordinator

@@ -1,13 +1,15 @@
 """What the household configured: its loads and its site (pure, no HA import).
 
 A load's settings live in a config subentry as plain data; ``parse_load``
-turns that data into a typed, validated object, naming the field when a value
-is wrong.
+turns that data into a typed, validated object. A wrong value raises
+:class:`LoadConfigError` naming the field, with a translation key and the
+placeholders of a message in the householder's words (the forms show it
+translated; logs and repair issues show the English text).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 import math
 import re
@@ -39,19 +41,76 @@ class ActuatorKind(StrEnum):
     NONE = "none"  # planned and shown only
 
 
-# Bounds of settings edited outside the forms: beyond these a value is a typo.
-MAX_POWER_KW = 100.0
-MAX_HOURS = 24.0
-MAX_CAPACITY_KWH = 1000.0
+# What each setting may be: (lowest, highest, unit shown). The forms use the
+# same ranges, so a value refused here is refused there with the same words.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "power_kw": (0.1, 50, " kW"),
+    "hours": (0.5, 24, " h"),
+    "boiler_efficiency": (0.3, 1, ""),
+    "capacity_kwh": (0.1, 200, " kWh"),
+    "charge_kw": (0.1, 50, " kW"),
+    "discharge_kw": (0.1, 50, " kW"),
+    "efficiency": (0.5, 1, ""),
+    "min_soc_kwh": (0, 200, " kWh"),
+    "opportunistic_price": (-100, 100, " p/kWh"),
+    "max_cycle_cost": (-100, 1000, " p"),
+}
+
+# English texts of the error keys (the translations live in strings.json).
+MESSAGES = {
+    "number_needed": "enter a number, got {value}",
+    "out_of_range": "enter a value from {low} to {high}{unit}, got {value}",
+    "half_hours": "hours are planned in half-hours: enter e.g. 2 or 2.5, got {value}",
+    "hours_exceed_window": (
+        "{hours} h do not fit between {start} and {end} ({window} h): "
+        "ask for fewer hours or widen the window"
+    ),
+    "same_times": (
+        "arrival and departure are both {time}: the car has no time to charge"
+    ),
+    "time_needed": "enter a time such as 18:00, got {value}",
+    "profile_needed": (
+        "enter the energy of each half-hour in kWh, separated by commas, "
+        "e.g. 0.9, 0.1, 0.6"
+    ),
+    "profile_value": "half-hour {index}: {value} is not a number of kWh from 0 to 10",
+    "profile_empty": (
+        "the profile uses no energy: give at least one half-hour above 0 kWh"
+    ),
+    "reserve_too_high": "the reserve must be below the capacity ({capacity} kWh)",
+    "unknown_kind": "unknown load kind {value}",
+    "entity_needed": "choose an entity of {domains}, got {value}",
+    "entity_not_found": "{value} does not exist",
+    "options_needed": "choose an option of the inverter for each mode: {modes}",
+    "address_needed": "enter an I2C address such as 0x10, got {value}",
+    "whole_number": "enter a whole number, got {value}",
+    "true_or_false": "choose on or off, got {value}",
+    "unknown_choice": "choose one of {choices}, got {value}",
+    "settings_needed": "settings are needed, got {value}",
+}
 
 
 class LoadConfigError(ValueError):
-    """A load's settings are invalid; ``field`` names the setting."""
+    """A load's settings are invalid: ``field``, ``key`` and ``placeholders``."""
 
-    def __init__(self, field: str, message: str) -> None:
-        """Store the field and build the message."""
+    def __init__(self, field: str, key: str, **placeholders: object) -> None:
+        """Store the field, the error key and its placeholders."""
         self.field = field
-        super().__init__(f"{field}: {message}")
+        self.key = key
+        self.placeholders = {
+            name: _shown(value) for name, value in placeholders.items()
+        }
+        super().__init__(f"{field}: {MESSAGES[key].format(**self.placeholders)}")
+
+
+def _shown(value: object) -> str:
+    """Show a value in a message (numbers plainly, the rest quoted and short)."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return value
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."  # noqa: PLR2004
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,23 +195,21 @@ type LoadConfig = InterruptibleConfig | CycleConfig | BatteryConfig
 
 
 def _number(
-    data: Mapping[str, Any],
-    key: str,
-    *,
-    allow_zero: bool = False,
-    maximum: float | None = None,
-    default: float | None = None,
+    data: Mapping[str, Any], key: str, *, default: float | None = None
 ) -> float:
+    """Return a setting as a number within its range (``RANGES``)."""
     value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LoadConfigError(key, f"a number is needed, got {value!r}")
-    if not math.isfinite(value):
-        raise LoadConfigError(key, f"a finite number is needed, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        low = "0 or more" if allow_zero else "more than 0"
-        raise LoadConfigError(key, f"must be {low}, got {value:g}")
-    if maximum is not None and value > maximum:
-        raise LoadConfigError(key, f"must be at most {maximum:g}, got {value:g}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+    ):
+        raise LoadConfigError(key, "number_needed", value=repr(value))
+    low, high, unit = RANGES[key]
+    if not low <= value <= high:
+        raise LoadConfigError(
+            key, "out_of_range", low=low, high=high, unit=unit, value=value
+        )
     return float(value)
 
 
@@ -160,11 +217,7 @@ def _optional_number(data: Mapping[str, Any], key: str) -> float | None:
     value = data.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LoadConfigError(key, f"a number is needed, got {value!r}")
-    if not math.isfinite(value):
-        raise LoadConfigError(key, f"a finite number is needed, got {value!r}")
-    return float(value)
+    return _number(data, key)
 
 
 def _optional_entity(data: Mapping[str, Any], key: str) -> str | None:
@@ -172,9 +225,7 @@ def _optional_entity(data: Mapping[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or _ENTITY_ID.match(value) is None:
-        raise LoadConfigError(
-            key, f"an entity such as sensor.x is needed, got {value!r}"
-        )
+        raise LoadConfigError(key, "entity_needed", domains="sensor", value=repr(value))
     return value
 
 
@@ -185,16 +236,41 @@ def parse_time(value: Any, key: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise LoadConfigError(
-            key, f"a time like 18:00 is needed, got {value!r}"
-        ) from None
+        raise LoadConfigError(key, "time_needed", value=repr(value)) from None
+
+
+def round_window(start: time, end: time) -> tuple[time, time]:
+    """Round a window inwards to the half-hour: the start up, the end down.
+
+    A car arriving at 17:45 can charge from 18:00; one leaving at 07:15 must
+    be done by 07:00.
+    """
+    day = date(2000, 1, 1)
+    begin = datetime.combine(day, start.replace(second=0, microsecond=0))
+    if (begin.minute % 30, start.second, start.microsecond) != (0, 0, 0):
+        begin += timedelta(minutes=30 - begin.minute % 30)
+    finish = datetime.combine(day, end)
+    finish -= timedelta(
+        minutes=finish.minute % 30,
+        seconds=finish.second,
+        microseconds=finish.microsecond,
+    )
+    return begin.time(), finish.time()
+
+
+def window_hours(window: DailyWindow) -> float:
+    """Return the length of a daily window in hours (00:00 to 00:00 is 24 h)."""
+    day = date(2000, 1, 1)
+    length = datetime.combine(day, window.end) - datetime.combine(day, window.start)
+    if length <= timedelta(0):
+        length += timedelta(days=1)
+    return length / timedelta(hours=1)
 
 
 def _window(data: Mapping[str, Any], start_key: str, end_key: str) -> DailyWindow:
     start = parse_time(data.get(start_key, "00:00"), start_key)
     end = parse_time(data.get(end_key, "00:00"), end_key)
-    if (start.minute % 30, start.second, end.minute % 30, end.second) != (0, 0, 0, 0):
-        raise LoadConfigError(start_key, "windows start and end on the half-hour")
+    start, end = round_window(start, end)
     return DailyWindow(start=start, end=end)
 
 
@@ -206,24 +282,23 @@ def parse_profile(value: Any) -> tuple[float, ...]:
     elif isinstance(value, list | tuple):
         items = list(value)
     else:
-        raise LoadConfigError("profile_kwh", f"a list of kWh is needed, got {value!r}")
+        raise LoadConfigError("profile_kwh", "profile_needed")
     if not items:
-        raise LoadConfigError("profile_kwh", "the profile is empty")
+        raise LoadConfigError("profile_kwh", "profile_needed")
     profile: list[float] = []
     for index, item in enumerate(items):
         try:
             number = float(item)
         except TypeError, ValueError:
-            raise LoadConfigError(
-                "profile_kwh", f"half-hour {index + 1}: {item!r} is not a number"
-            ) from None
+            number = math.nan
         if not 0 <= number <= 10:  # noqa: PLR2004 - a 20 kW draw is no appliance
+            shown = item.strip() if isinstance(item, str) else item
             raise LoadConfigError(
-                "profile_kwh", f"half-hour {index + 1}: {number:g} kWh is out of range"
+                "profile_kwh", "profile_value", index=index + 1, value=shown
             )
         profile.append(number)
     if not any(profile):
-        raise LoadConfigError("profile_kwh", "the profile uses no energy")
+        raise LoadConfigError("profile_kwh", "profile_empty")
     return tuple(profile)
 
 
@@ -240,7 +315,9 @@ def _entity(data: Mapping[str, Any], domains: tuple[str, ...]) -> str:
     if match is None or match["domain"] not in domains:
         raise LoadConfigError(
             "actuator.entity_id",
-            f"an entity of {', '.join(domains)} is needed, got {value!r}",
+            "entity_needed",
+            domains=", ".join(domains),
+            value=repr(value),
         )
     return str(value)
 
@@ -254,10 +331,17 @@ def _integer(data: Mapping[str, Any], key: str) -> int:
         or not math.isfinite(value)
         or value != int(value)
     ):
-        raise LoadConfigError(
-            f"actuator.{key}", f"a whole number is needed, got {value!r}"
-        )
+        raise LoadConfigError(f"actuator.{key}", "whole_number", value=repr(value))
     return int(value)
+
+
+# Ranges of the relay settings, as the relay library checks them.
+RELAY_RANGES = {
+    "pin": (0, 27, ""),
+    "bus": (0, 2**31 - 1, ""),
+    "address": (0x03, 0x77, ""),
+    "channel": (1, 8, ""),
+}
 
 
 def _relay(kind: ActuatorKind, data: Mapping[str, Any]) -> Actuator:
@@ -267,15 +351,17 @@ def _relay(kind: ActuatorKind, data: Mapping[str, Any]) -> Actuator:
         active_high = data.get("active_high", True)
         if not isinstance(active_high, bool):
             raise LoadConfigError(
-                "actuator.active_high", f"true or false is needed, got {active_high!r}"
+                "actuator.active_high", "true_or_false", value=repr(active_high)
             )
         relay = GpioRelayConfig(pin=_integer(data, "pin"), active_high=active_high)
     else:
         board = data.get("board") or I2cBoard.REGISTER_PER_CHANNEL.value
         if board not in {item.value for item in I2cBoard}:
-            choices = ", ".join(item.value for item in I2cBoard)
             raise LoadConfigError(
-                "actuator.board", f"one of {choices} is needed, got {board!r}"
+                "actuator.board",
+                "unknown_choice",
+                choices=", ".join(item.value for item in I2cBoard),
+                value=repr(board),
             )
         relay = I2cRelayConfig(
             bus=_integer(data, "bus"),
@@ -287,7 +373,18 @@ def _relay(kind: ActuatorKind, data: Mapping[str, Any]) -> Actuator:
         validate_config(relay)
     except ValueError as err:
         field = str(err).split(" ", 1)[0]
-        raise LoadConfigError(f"actuator.{field}", str(err)) from None
+        low, high, _ = RELAY_RANGES.get(field, (0, 0, ""))
+        value = getattr(relay, field, None)
+        raise LoadConfigError(
+            f"actuator.{field}",
+            "out_of_range",
+            low=f"0x{low:02x}" if field == "address" else low,
+            high=f"0x{high:02x}" if field == "address" else high,
+            unit="",
+            value=f"0x{value:02x}"
+            if field == "address" and isinstance(value, int)
+            else value,
+        ) from None
     if isinstance(relay, GpioRelayConfig):
         return Actuator(kind=kind, pin=relay.pin, active_high=relay.active_high)
     return Actuator(
@@ -304,12 +401,15 @@ def parse_actuator(data: Mapping[str, Any] | None) -> Actuator:
     if not data:
         return Actuator(kind=ActuatorKind.NONE)
     if not isinstance(data, Mapping):
-        raise LoadConfigError("actuator", f"settings are needed, got {data!r}")
+        raise LoadConfigError("actuator", "settings_needed", value=repr(data))
     try:
         kind = ActuatorKind(str(data.get("type")))
     except ValueError:
         raise LoadConfigError(
-            "actuator.type", f"unknown type {data.get('type')!r}"
+            "actuator.type",
+            "unknown_choice",
+            choices=", ".join(item.value for item in ActuatorKind),
+            value=repr(data.get("type")),
         ) from None
     match kind:
         case ActuatorKind.NONE:
@@ -324,9 +424,7 @@ def parse_actuator(data: Mapping[str, Any] | None) -> Actuator:
                 for mode in BATTERY_MODES
             ):
                 raise LoadConfigError(
-                    "actuator.options",
-                    "an option of the inverter is needed for each of "
-                    f"{', '.join(BATTERY_MODES)}, got {options!r}",
+                    "actuator.options", "options_needed", modes=", ".join(BATTERY_MODES)
                 )
             return Actuator(
                 kind=kind,
@@ -337,13 +435,34 @@ def parse_actuator(data: Mapping[str, Any] | None) -> Actuator:
             return _relay(kind, data)
 
 
+def _battery(
+    load_id: str, name: str, data: Mapping[str, Any], actuator: Actuator
+) -> BatteryConfig:
+    capacity = _number(data, "capacity_kwh")
+    min_soc = _number(data, "min_soc_kwh", default=0.0)
+    if min_soc >= capacity:
+        raise LoadConfigError("min_soc_kwh", "reserve_too_high", capacity=capacity)
+    return BatteryConfig(
+        id=load_id,
+        name=name,
+        kind=LoadKind.BATTERY,
+        capacity_kwh=capacity,
+        charge_kw=_number(data, "charge_kw"),
+        discharge_kw=_number(data, "discharge_kw"),
+        efficiency=_number(data, "efficiency"),
+        min_soc_kwh=min_soc,
+        soc_entity=_optional_entity(data, "soc_entity"),
+        actuator=actuator,
+    )
+
+
 def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
     """Return the typed settings of one load, or raise LoadConfigError."""
     try:
         kind = LoadKind(str(data.get("kind")))
     except ValueError:
         raise LoadConfigError(
-            "kind", f"unknown load kind {data.get('kind')!r}"
+            "kind", "unknown_kind", value=repr(data.get("kind"))
         ) from None
     name = str(data.get("name") or kind.value)
     actuator = parse_actuator(data.get("actuator"))
@@ -358,36 +477,25 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
             actuator=actuator,
         )
     if kind is LoadKind.BATTERY:
-        capacity = _number(data, "capacity_kwh", maximum=MAX_CAPACITY_KWH)
-        min_soc = (
-            _number(data, "min_soc_kwh", allow_zero=True)
-            if "min_soc_kwh" in data
-            else 0.0
-        )
-        if min_soc >= capacity:
-            raise LoadConfigError("min_soc_kwh", "must be below the capacity")
-        efficiency = _number(data, "efficiency")
-        if efficiency > 1:
-            raise LoadConfigError("efficiency", "is a fraction between 0 and 1")
-        return BatteryConfig(
-            id=load_id,
-            name=name,
-            kind=kind,
-            capacity_kwh=capacity,
-            charge_kw=_number(data, "charge_kw", maximum=MAX_POWER_KW),
-            discharge_kw=_number(data, "discharge_kw", maximum=MAX_POWER_KW),
-            efficiency=efficiency,
-            min_soc_kwh=min_soc,
-            soc_entity=_optional_entity(data, "soc_entity"),
-            actuator=actuator,
-        )
-    power_kw = _number(data, "power_kw", maximum=MAX_POWER_KW)
-    hours = _number(data, "hours", maximum=MAX_HOURS)
+        return _battery(load_id, name, data, actuator)
+    power_kw = _number(data, "power_kw")
+    hours = _number(data, "hours")
     if round(hours * 2) != hours * 2:
-        raise LoadConfigError("hours", "whole half-hours are planned, e.g. 2.5")
+        raise LoadConfigError("hours", "half_hours", value=hours)
     window = _window(data, "window_start", "window_end")
     if kind is LoadKind.EV_CHARGER and window.start == window.end:
-        raise LoadConfigError("window_end", "departure must differ from arrival")
+        raise LoadConfigError(
+            "window_end", "same_times", time=window.start.strftime("%H:%M")
+        )
+    if hours > window_hours(window):
+        raise LoadConfigError(
+            "hours",
+            "hours_exceed_window",
+            hours=hours,
+            start=window.start.strftime("%H:%M"),
+            end=window.end.strftime("%H:%M"),
+            window=window_hours(window),
+        )
     return InterruptibleConfig(
         id=load_id,
         name=name,
@@ -397,6 +505,6 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
         window=window,
         opportunistic_price=_optional_number(data, "opportunistic_price"),
         cheaper_than_gas=bool(data.get("cheaper_than_gas", False)),
-        boiler_efficiency=_number(data, "boiler_efficiency", maximum=1, default=0.9),
+        boiler_efficiency=_number(data, "boiler_efficiency", default=0.9),
         actuator=actuator,
     )

@@ -1,6 +1,6 @@
 """Config subentry flow: add, edit and remove controlled loads from the UI."""
 
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.helpers.selector import (
@@ -15,18 +15,22 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TimeSelector,
+    TimeSelectorConfig,
+    make_selector_config_schema,
 )
 import probatio
 
-from .actuators import GpioRelayConfig, I2cBoard, I2cRelayConfig, validate_config
+from .actuators import I2cBoard
 from .load_config import (
     WET_GOODS,
     ActuatorKind,
     CycleConfig,
     LoadConfigError,
     LoadKind,
+    parse_actuator,
     parse_load,
     parse_time,
+    round_window,
 )
 from .planner import BatteryMode
 from .profiles import MEASURED_PROFILES
@@ -43,30 +47,41 @@ ACTUATOR_STEPS = {
 type Errors = dict[str, str]
 
 
-def _number(
-    low: float, high: float, step: float, unit: str | None = None
-) -> NumberSelector:
-    config = NumberSelectorConfig(
-        min=low, max=high, step=step, mode=NumberSelectorMode.BOX
-    )
+def _number(step: float, unit: str | None = None) -> NumberSelector:
+    """Return a number box.
+
+    Its range is checked by the settings parser, whose messages are translated
+    and say the range (the selector's own would be English).
+    """
+    config = NumberSelectorConfig(step=step, mode=NumberSelectorMode.BOX)
     if unit is not None:
         config["unit_of_measurement"] = unit
     return NumberSelector(config)
 
 
-POWER = _number(0.1, 50, 0.1, "kW")
-HOURS = _number(0.5, 24, 0.5, "h")
-PENCE = _number(-100, 1000, 0.01, "p")
-PRICE = _number(-100, 100, 0.01, "p/kWh")
-ENERGY = _number(0.1, 200, 0.1, "kWh")
+class HalfHourSelector(TimeSelector):
+    """A time picker without seconds (the frontend's ``no_second``)."""
+
+    CONFIG_SCHEMA = make_selector_config_schema({probatio.Optional("no_second"): bool})
+
+    def __init__(self) -> None:
+        """Hide the seconds: windows are rounded to the half-hour anyway."""
+        super().__init__(cast("TimeSelectorConfig", {"no_second": True}))
+
+
+POWER = _number(0.1, "kW")
+HOURS = _number(0.5, "h")
+PENCE = _number(0.01, "p")
+PRICE = _number(0.01, "p/kWh")
+ENERGY = _number(0.1, "kWh")
 
 
 def kind_schema(kind: LoadKind) -> probatio.Schema:
     """Return the form of a load kind's settings."""
     name = {probatio.Required("name"): TextSelector()}
     window = {
-        probatio.Required("window_start"): TimeSelector(),
-        probatio.Required("window_end"): TimeSelector(),
+        probatio.Required("window_start"): HalfHourSelector(),
+        probatio.Required("window_end"): HalfHourSelector(),
     }
     match kind:
         case LoadKind.EV_CHARGER:
@@ -77,8 +92,10 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     probatio.Required("hours", default=3.0): HOURS,
                     probatio.Required(
                         "window_start", default="18:00:00"
-                    ): TimeSelector(),
-                    probatio.Required("window_end", default="07:00:00"): TimeSelector(),
+                    ): HalfHourSelector(),
+                    probatio.Required(
+                        "window_end", default="07:00:00"
+                    ): HalfHourSelector(),
                     probatio.Optional("opportunistic_price"): PRICE,
                 }
             )
@@ -91,13 +108,13 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     probatio.Required(
                         "cheaper_than_gas", default=True
                     ): BooleanSelector(),
-                    probatio.Required("boiler_efficiency", default=0.9): _number(
-                        0.3, 1.0, 0.01
-                    ),
+                    probatio.Required("boiler_efficiency", default=0.9): _number(0.01),
                     probatio.Required(
                         "window_start", default="00:00:00"
-                    ): TimeSelector(),
-                    probatio.Required("window_end", default="00:00:00"): TimeSelector(),
+                    ): HalfHourSelector(),
+                    probatio.Required(
+                        "window_end", default="00:00:00"
+                    ): HalfHourSelector(),
                 }
             )
         case LoadKind.DISHWASHER | LoadKind.WASHING_MACHINE:
@@ -124,12 +141,8 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     probatio.Required("capacity_kwh", default=5.0): ENERGY,
                     probatio.Required("charge_kw", default=2.5): POWER,
                     probatio.Required("discharge_kw", default=2.5): POWER,
-                    probatio.Required("efficiency", default=0.9): _number(
-                        0.5, 1.0, 0.01
-                    ),
-                    probatio.Required("min_soc_kwh", default=0.0): _number(
-                        0, 200, 0.1, "kWh"
-                    ),
+                    probatio.Required("efficiency", default=0.9): _number(0.01),
+                    probatio.Required("min_soc_kwh", default=0.0): _number(0.1, "kWh"),
                     probatio.Required("soc_entity"): EntitySelector(
                         EntitySelectorConfig(
                             domain=["sensor", "number", "input_number"]
@@ -149,15 +162,15 @@ ACTUATOR_SCHEMAS = {
     ),
     "gpio_actuator": probatio.Schema(
         {
-            probatio.Required("pin"): _number(0, 27, 1),
+            probatio.Required("pin"): _number(1),
             probatio.Required("active_high", default=True): BooleanSelector(),
         }
     ),
     "i2c_actuator": probatio.Schema(
         {
-            probatio.Required("bus", default=1): _number(0, 20, 1),
+            probatio.Required("bus", default=1): _number(1),
             probatio.Required("address", default="0x10"): TextSelector(),
-            probatio.Required("channel", default=1): _number(1, 8, 1),
+            probatio.Required("channel", default=1): _number(1),
             probatio.Required(
                 "board", default=I2cBoard.REGISTER_PER_CHANNEL.value
             ): SelectSelector(
@@ -247,8 +260,8 @@ class LoadSubentryFlow(ConfigSubentryFlow):
                 config = parse_load("new", data)
                 self._check_entities(data)
             except LoadConfigError as err:
-                errors[err.field] = "invalid_setting"
-                placeholders["error"] = str(err)
+                errors[_form_field(err, kind_schema(kind))] = err.key
+                placeholders = err.placeholders
             else:
                 if isinstance(config, CycleConfig):
                     data["profile_kwh"] = list(config.profile_kwh)
@@ -267,9 +280,13 @@ class LoadSubentryFlow(ConfigSubentryFlow):
     def _normalise(self, kind: LoadKind, user_input: dict[str, Any]) -> dict[str, Any]:
         """Turn form values into stored settings (times HH:MM, profile list)."""
         data = {"kind": kind.value, **user_input}
-        for key in ("window_start", "window_end"):
-            if key in data:
-                data[key] = parse_time(data[key], key).strftime("%H:%M")
+        if "window_start" in data and "window_end" in data:
+            start, end = round_window(
+                parse_time(data["window_start"], "window_start"),
+                parse_time(data["window_end"], "window_end"),
+            )
+            data["window_start"] = start.strftime("%H:%M")
+            data["window_end"] = end.strftime("%H:%M")
         if kind in WET_GOODS:
             choice = data.pop("profile", CUSTOM_PROFILE)
             if choice != CUSTOM_PROFILE:
@@ -282,7 +299,7 @@ class LoadSubentryFlow(ConfigSubentryFlow):
     def _check_entities(self, data: dict[str, Any]) -> None:
         entity_id = data.get("soc_entity")
         if entity_id and self.hass.states.get(entity_id) is None:
-            raise LoadConfigError("soc_entity", f"{entity_id} does not exist")
+            raise LoadConfigError("soc_entity", "entity_not_found", value=entity_id)
 
     async def async_step_actuator(
         self, user_input: dict[str, Any] | None = None
@@ -298,9 +315,21 @@ class LoadSubentryFlow(ConfigSubentryFlow):
                 ActuatorKind.NONE,
             ]
         )
+        options = [ACTUATOR_STEPS[kind] for kind in kinds]
+        current = self._data.get("actuator")
+        if self.source == "reconfigure" and current:
+            options.insert(0, "keep_actuator")
         return self.async_show_menu(
-            step_id="actuator", menu_options=[ACTUATOR_STEPS[kind] for kind in kinds]
+            step_id="actuator",
+            menu_options=options,
+            description_placeholders={"current": _describe_actuator(current)},
         )
+
+    async def async_step_keep_actuator(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Keep the way the load is switched now."""
+        return self._async_finish(dict(self._data["actuator"]))
 
     async def async_step_no_actuator(
         self, user_input: dict[str, Any] | None = None
@@ -349,10 +378,9 @@ class LoadSubentryFlow(ConfigSubentryFlow):
             actuator = {"type": kind.value, **user_input}
             try:
                 actuator = self._check_actuator(kind, actuator)
-            except ValueError as err:
-                field = err.field if isinstance(err, LoadConfigError) else "base"
-                errors[field] = "invalid_setting"
-                placeholders["error"] = str(err)
+            except LoadConfigError as err:
+                errors[_form_field(err, ACTUATOR_SCHEMAS[step_id])] = err.key
+                placeholders = err.placeholders
             else:
                 if kind is ActuatorKind.SELECT:
                     self._data["actuator"] = actuator
@@ -382,32 +410,23 @@ class LoadSubentryFlow(ConfigSubentryFlow):
         if kind in (ActuatorKind.ENTITY, ActuatorKind.SELECT):
             entity_id = actuator["entity_id"]
             if self.hass.states.get(entity_id) is None:
-                raise LoadConfigError("entity_id", f"{entity_id} does not exist")
-            return actuator
-        if kind is ActuatorKind.GPIO:
-            actuator["pin"] = int(actuator["pin"])
-            validate_config(
-                GpioRelayConfig(
-                    pin=actuator["pin"], active_high=actuator["active_high"]
+                raise LoadConfigError(
+                    "actuator.entity_id", "entity_not_found", value=entity_id
                 )
-            )
+            if kind is ActuatorKind.ENTITY:
+                parse_actuator(actuator)
             return actuator
-        try:
-            actuator["address"] = int(str(actuator["address"]), 0)
-        except ValueError:
-            raise LoadConfigError(
-                "address", f"{actuator['address']!r} is not an address like 0x10"
-            ) from None
-        actuator["bus"] = int(actuator["bus"])
-        actuator["channel"] = int(actuator["channel"])
-        validate_config(
-            I2cRelayConfig(
-                bus=actuator["bus"],
-                address=actuator["address"],
-                channel=actuator["channel"],
-                board=I2cBoard(actuator["board"]),
-            )
-        )
+        if kind is ActuatorKind.I2C:
+            try:
+                actuator["address"] = int(str(actuator["address"]), 0)
+            except ValueError:
+                raise LoadConfigError(
+                    "actuator.address", "address_needed", value=actuator["address"]
+                ) from None
+        for key in ("pin", "bus", "channel"):
+            if isinstance(actuator.get(key), float) and actuator[key].is_integer():
+                actuator[key] = int(actuator[key])
+        parse_actuator(actuator)
         return actuator
 
     async def async_step_select_options(
@@ -443,6 +462,32 @@ class LoadSubentryFlow(ConfigSubentryFlow):
                 reason="load_updated",
             )
         return self.async_create_entry(title=title, data=data)
+
+
+def _describe_actuator(actuator: dict[str, Any] | None) -> str:
+    """Say how a load is switched now, for the menu ("switch.car_plug")."""
+    if not actuator:
+        return "not switched"
+    match actuator.get("type"):
+        case ActuatorKind.ENTITY | ActuatorKind.SELECT:
+            return str(actuator.get("entity_id"))
+        case ActuatorKind.GPIO:
+            return f"GPIO {actuator.get('pin')}"
+        case ActuatorKind.I2C:
+            address = actuator.get("address")
+            shown = f"0x{address:02x}" if isinstance(address, int) else address
+            return (
+                f"I2C bus {actuator.get('bus')}, {shown}, "
+                f"channel {actuator.get('channel')}"
+            )
+        case _:
+            return "not switched"
+
+
+def _form_field(err: LoadConfigError, schema: probatio.Schema) -> str:
+    """Return the form field an error belongs to ("base" if none)."""
+    field = err.field.removeprefix("actuator.")
+    return field if field in {str(key) for key in schema.schema} else "base"
 
 
 def _form_values(data: dict[str, Any]) -> dict[str, Any]:

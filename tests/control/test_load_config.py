@@ -72,7 +72,7 @@ def test_wet_goods_and_battery() -> None:
         (
             {"kind": "ev_charger", "power_kw": -7, "hours": 3},
             "power_kw",
-            "more than 0",
+            "from 0.1 to 50 kW, got -7",
         ),
         (
             {"kind": "ev_charger", "power_kw": 7, "hours": 1.2},
@@ -88,23 +88,33 @@ def test_wet_goods_and_battery() -> None:
                 "window_end": "07:00",
             },
             "window_end",
-            "departure must differ",
+            "arrival and departure are both 07:00",
         ),
         (
-            {"kind": "ev_charger", "power_kw": 7, "hours": 3, "window_start": "18:10"},
-            "window_start",
-            "half-hour",
+            {
+                "kind": "ev_charger",
+                "power_kw": 7,
+                "hours": 20,
+                "window_start": "17:45",
+                "window_end": "07:15",
+            },
+            "hours",
+            "20 h do not fit between 18:00 and 07:00 (13 h)",
         ),
         (
             {"kind": "ev_charger", "power_kw": 7, "hours": 3, "window_start": "late"},
             "window_start",
-            "time like 18:00",
+            "a time such as 18:00, got 'late'",
         ),
-        ({"kind": "dishwasher", "profile_kwh": []}, "profile_kwh", "empty"),
+        ({"kind": "dishwasher", "profile_kwh": []}, "profile_kwh", "energy of each"),
         ({"kind": "dishwasher", "profile_kwh": "0, 0"}, "profile_kwh", "no energy"),
         ({"kind": "dishwasher", "profile_kwh": "0.5, x"}, "profile_kwh", "half-hour 2"),
-        ({"kind": "dishwasher", "profile_kwh": 5}, "profile_kwh", "list of kWh"),
-        ({"kind": "dishwasher", "profile_kwh": [50]}, "profile_kwh", "out of range"),
+        (
+            {"kind": "dishwasher", "profile_kwh": 5},
+            "profile_kwh",
+            "separated by commas",
+        ),
+        ({"kind": "dishwasher", "profile_kwh": [50]}, "profile_kwh", "from 0 to 10"),
         (
             {"kind": "dishwasher", "profile_kwh": [1], "max_cycle_cost": "dear"},
             "max_cycle_cost",
@@ -120,7 +130,7 @@ def test_wet_goods_and_battery() -> None:
                 "efficiency": 0.9,
             },
             "min_soc_kwh",
-            "below the capacity",
+            "below the capacity (5 kWh)",
         ),
         (
             {
@@ -131,17 +141,17 @@ def test_wet_goods_and_battery() -> None:
                 "efficiency": 90,
             },
             "efficiency",
-            "fraction",
+            "from 0.5 to 1, got 90",
         ),
         (
             {"kind": "battery", "capacity_kwh": True},
             "capacity_kwh",
-            "a number is needed",
+            "enter a number, got True",
         ),
         (
             {"kind": "immersion", "power_kw": 3, "hours": 2, "actuator": {"type": "x"}},
             "actuator.type",
-            "unknown type",
+            "choose one of entity, gpio, i2c, select, none, got 'x'",
         ),
     ],
 )
@@ -157,3 +167,30 @@ def test_bad_settings_name_the_field(
 
 def test_profile_from_list() -> None:
     assert parse_profile([0.9, "0.1", 0]) == (0.9, 0.1, 0.0)
+
+
+def test_windows_are_rounded_inwards_to_the_half_hour() -> None:
+    load = parse_load(
+        "car",
+        {
+            "kind": "ev_charger",
+            "power_kw": 7,
+            "hours": 3,
+            "window_start": "17:45",
+            "window_end": "07:15:30",
+        },
+    )
+    assert isinstance(load, InterruptibleConfig)
+    assert (load.window.start, load.window.end) == (time(18), time(7))
+
+
+def test_errors_carry_a_translation_key_and_placeholders() -> None:
+    with pytest.raises(LoadConfigError) as caught:
+        parse_load("x", {"kind": "ev_charger", "power_kw": 70, "hours": 3})
+    assert caught.value.key == "out_of_range"
+    assert caught.value.placeholders == {
+        "low": "0.1",
+        "high": "50",
+        "unit": " kW",
+        "value": "70",
+    }

@@ -241,7 +241,7 @@ async def test_a_plug_switched_off_by_hand_is_noticed(
     octopus: FakeOctopus,
     devices: None,
 ) -> None:
-    """Five minutes into a slot the car is switched off: hems leaves it, then makes up."""
+    """Switched off five minutes into a slot: hems leaves it, then makes up."""
     freezer.move_to(EVENING)
     octopus.published_until = PUBLISHED
     entry = await set_up(hass, (CAR, "car"))

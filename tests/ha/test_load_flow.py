@@ -1,13 +1,21 @@
 """Adding and editing loads from the UI: every kind and every actuator kind."""
 
 from datetime import UTC, datetime
+import json
+from pathlib import Path
+import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -15,6 +23,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.hems.const import DOMAIN
+from custom_components.hems.load_config import MESSAGES
 
 from .conftest import PRODUCT, FakeOctopus
 
@@ -87,8 +96,8 @@ async def test_ev_charger_with_a_smart_plug(
     """An EV charger switched by an existing switch entity; then it is planned."""
     flow = await start(hass, entry, "ev_charger")
     result = await configure(hass, flow["flow_id"], {**EV, "window_end": "18:00:00"})
-    assert result["errors"] == {"window_end": "invalid_setting"}
-    assert "departure must differ" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"window_end": "same_times"}
+    assert result["description_placeholders"] == {"time": "18:00"}
 
     result = await configure(hass, flow["flow_id"], EV)
     assert result["type"] is FlowResultType.MENU
@@ -100,7 +109,8 @@ async def test_ev_charger_with_a_smart_plug(
     ]
     result = await configure(hass, flow["flow_id"], {"next_step_id": "entity_actuator"})
     result = await configure(hass, flow["flow_id"], {"entity_id": "switch.nope"})
-    assert result["errors"] == {"entity_id": "invalid_setting"}
+    assert result["errors"] == {"entity_id": "entity_not_found"}
+    assert result["description_placeholders"] == {"value": "switch.nope"}
     result = await configure(hass, flow["flow_id"], {"entity_id": "switch.car_charger"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Car"
@@ -131,8 +141,7 @@ async def test_dishwasher_with_measured_profile_on_gpio(
         "window_end": "07:00:00",
     }
     result = await configure(hass, flow["flow_id"], data)
-    assert result["errors"] == {"profile_kwh": "invalid_setting"}
-    assert "empty" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"profile_kwh": "profile_needed"}
     result = await configure(
         hass,
         flow["flow_id"],
@@ -172,10 +181,15 @@ async def test_washing_machine_custom_profile_on_i2c(
     result = await configure(hass, flow["flow_id"], {"next_step_id": "i2c_actuator"})
     i2c = {"bus": 1, "address": "0x10", "channel": 2, "board": "register_per_channel"}
     result = await configure(hass, flow["flow_id"], {**i2c, "address": "sixteen"})
-    assert result["errors"] == {"address": "invalid_setting"}
+    assert result["errors"] == {"address": "address_needed"}
     result = await configure(hass, flow["flow_id"], {**i2c, "address": "0x99"})
-    assert result["errors"] == {"base": "invalid_setting"}
-    assert "address" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"address": "out_of_range"}
+    assert result["description_placeholders"] == {
+        "low": "0x03",
+        "high": "0x77",
+        "unit": "",
+        "value": "0x99",
+    }
     result = await configure(hass, flow["flow_id"], i2c)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -222,7 +236,7 @@ async def test_battery_with_inverter_select(
         "soc_entity": "sensor.missing",
     }
     result = await configure(hass, flow["flow_id"], battery)
-    assert result["errors"] == {"soc_entity": "invalid_setting"}
+    assert result["errors"] == {"soc_entity": "entity_not_found"}
     result = await configure(
         hass, flow["flow_id"], {**battery, "soc_entity": "sensor.battery_soc"}
     )
@@ -268,12 +282,9 @@ async def test_reconfigure_a_load(hass: HomeAssistant, entry: MockConfigEntry) -
     assert suggested["window_end"] == "07:30:00"
     assert suggested["hours"] == 3
     result = await configure(hass, result["flow_id"], {**EV, "hours": 4})
-    result = await configure(
-        hass, result["flow_id"], {"next_step_id": "entity_actuator"}
-    )
-    result = await configure(
-        hass, result["flow_id"], {"entity_id": "switch.car_charger"}
-    )
+    assert result["menu_options"][0] == "keep_actuator"
+    assert result["description_placeholders"] == {"current": "switch.car_charger"}
+    result = await configure(hass, result["flow_id"], {"next_step_id": "keep_actuator"})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "load_updated"
     await hass.async_block_till_done()
@@ -385,3 +396,44 @@ async def test_adding_editing_and_deleting_a_load_leaves_the_others_alone(
     )
     assert device is not None
     assert device.model == "EV charger"
+
+
+async def test_form_messages_say_the_range_in_plain_words(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """Bad values get translated messages; times are rounded, shown without seconds."""
+    flow = await start(hass, entry, "ev_charger")
+    serialized = probatio.to_field_list(
+        flow["data_schema"], custom_serializer=cv.custom_serializer
+    )
+    times = {item["name"]: item["selector"] for item in serialized}
+    assert times["window_start"] == {"time": {"no_second": True}}
+    numbers = times["power_kw"]["number"]
+    assert "min" not in numbers  # the range is ours, with translated messages
+
+    result = await configure(hass, flow["flow_id"], {**EV, "power_kw": -3})
+    assert result["errors"] == {"power_kw": "out_of_range"}
+    assert result["description_placeholders"]["low"] == "0.1"
+    arrival = {**EV, "window_start": "17:45:00", "window_end": "07:15:00"}
+    result = await configure(hass, flow["flow_id"], {**arrival, "hours": 20})
+    assert result["errors"] == {"hours": "hours_exceed_window"}
+    assert result["description_placeholders"]["window"] == "13"
+    result = await configure(hass, flow["flow_id"], arrival)
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "no_actuator"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = entry.subentries.values()
+    assert (subentry.data["window_start"], subentry.data["window_end"]) == (
+        "18:00",
+        "07:00",
+    )
+
+
+def test_every_error_has_a_translation() -> None:
+    strings = json.loads(
+        (Path(__file__).parents[2] / "custom_components/hems/strings.json").read_text()
+    )
+    errors = strings["config_subentries"]["load"]["error"]
+    assert set(errors) == set(MESSAGES)
+    for key, text in errors.items():
+        wanted = set(re.findall(r"{(\w+)}", MESSAGES[key]))
+        assert set(re.findall(r"{(\w+)}", text)) <= wanted, key
