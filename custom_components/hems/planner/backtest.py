@@ -10,6 +10,7 @@ import argparse
 import csv
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+import gzip
 import importlib.util
 import json
 import math
@@ -17,6 +18,7 @@ from pathlib import Path
 import sys
 import time
 from typing import Any, TextIO
+import zlib
 from zoneinfo import ZoneInfo
 
 from .errors import ProblemError
@@ -64,15 +66,19 @@ def _price_rows(handle: TextIO, where: str) -> dict[datetime, float]:
 def read_prices(path: Path) -> dict[datetime, float]:
     """Agile CSV (valid_from_utc, valid_to_utc, value_inc_vat) -> UTC start -> p/kWh.
 
-    A start without a UTC offset is UTC; a later row for the same start wins.
+    Gzip-compressed when the name ends in ``.gz``.  A start without a UTC
+    offset is UTC; a later row for the same start wins.
     """
     where = f"--prices: {shown(path)}"
     try:
+        if path.suffix.lower() == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+                return _price_rows(handle, where)
         with path.open(encoding="utf-8", newline="") as handle:
             return _price_rows(handle, where)
-    except OSError as err:
+    except OSError as err:  # gzip.BadGzipFile too
         raise ProblemError(where, err.strerror or str(err)) from None
-    except (UnicodeDecodeError, csv.Error) as err:
+    except (UnicodeDecodeError, csv.Error, EOFError, zlib.error) as err:
         raise ProblemError(where, f"not an Agile price CSV: {err}") from None
 
 

@@ -16,6 +16,7 @@ from .user_files import read_text, user_path
 
 EXIT_BAD_INPUT = 2
 MAX_INDENT = 16
+MAX_MESSAGE = 500
 
 
 class CliError(Exception):
@@ -139,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except (ProblemError, CliError) as err:
-        sys.stderr.write(f"hems: error: {err}\n")
+        sys.stderr.write(f"hems: error: {one_line(str(err))}\n")
         return EXIT_BAD_INPUT
     return status
+
+
+def one_line(message: str) -> str:
+    """Escape control characters (a field name may hold any) and cap the length."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
