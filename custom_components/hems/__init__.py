@@ -27,9 +27,10 @@ from .const import (
 )
 from .coordinator import HemsPriceCoordinator
 from .frontend import async_register_card
-from .load_config import LoadConfig, LoadConfigError, parse_load
+from .load_config import LoadConfig, parse_load
 from .plan_coordinator import HemsPlanCoordinator
 from .prices import OctopusClient
+from .renames import async_follow_renames
 from .services import async_setup_services
 from .sources import EntityRatesSource, OctopusApiSource, PriceSource, ReplayFileSource
 
@@ -96,7 +97,7 @@ def load_configs(hass: HomeAssistant, entry: HemsConfigEntry) -> dict[str, LoadC
         issue_id = f"invalid_load_{subentry_id}"
         try:
             loads[subentry_id] = parse_load(subentry_id, subentry.data)
-        except LoadConfigError as err:
+        except (TypeError, ValueError) as err:  # LoadConfigError names the field
             LOGGER.error("Load %s is not planned: %s", subentry.title, err)
             ir.async_create_issue(
                 hass,
@@ -141,6 +142,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
             async_track_state_change_event(hass, source.entity_ids, _rates_changed)
         )
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    entry.async_on_unload(async_follow_renames(hass, entry, _snapshot))
     # Stop the timers and release relay hardware when the entry unloads.
     entry.async_on_unload(plan.async_shutdown)
     entry.async_on_unload(prices.async_shutdown)

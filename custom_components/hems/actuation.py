@@ -4,8 +4,14 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from homeassistant.const import SERVICE_TURN_OFF, SERVICE_TURN_ON, STATE_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .actuators import (
@@ -33,8 +39,8 @@ class LoadActuator(Protocol):
     def description(self) -> str:
         """Say what switches the load."""
 
-    async def async_apply(self, state: str) -> None:
-        """Apply the state (idempotent)."""
+    async def async_apply(self, state: str, *, context: Context | None = None) -> None:
+        """Apply the state (idempotent); service calls are made in ``context``."""
 
     async def async_close(self) -> None:
         """Release hardware."""
@@ -49,7 +55,7 @@ class NoActuator:
         """Say that nothing switches the load."""
         return "not switched"
 
-    async def async_apply(self, state: str) -> None:
+    async def async_apply(self, state: str, *, context: Context | None = None) -> None:
         """Do nothing."""
 
     async def async_close(self) -> None:
@@ -68,12 +74,10 @@ class EntitySwitch:
         """Name the entity."""
         return self.entity_id
 
-    async def async_apply(self, state: str) -> None:
+    async def async_apply(self, state: str, *, context: Context | None = None) -> None:
         """Turn the entity on or off unless it already is."""
-        current = self.hass.states.get(self.entity_id)
-        if current is None:
-            raise ActuationError(f"{self.entity_id} does not exist")
-        if (current.state == STATE_ON) == (state == ON):
+        current = _available_state(self.hass, self.entity_id)
+        if (current == STATE_ON) == (state == ON):
             return
         domain = self.entity_id.split(".", 1)[0]
         try:
@@ -82,6 +86,7 @@ class EntitySwitch:
                 SERVICE_TURN_ON if state == ON else SERVICE_TURN_OFF,
                 {"entity_id": self.entity_id},
                 blocking=True,
+                context=context,
             )
         except HomeAssistantError as err:
             raise ActuationError(f"{self.entity_id}: {err}") from err
@@ -103,15 +108,13 @@ class EntitySelect:
         """Name the entity."""
         return self.entity_id
 
-    async def async_apply(self, state: str) -> None:
+    async def async_apply(self, state: str, *, context: Context | None = None) -> None:
         """Select the option mapped to the mode unless it is selected."""
-        current = self.hass.states.get(self.entity_id)
-        if current is None:
-            raise ActuationError(f"{self.entity_id} does not exist")
+        current = _available_state(self.hass, self.entity_id)
         option = self.options.get(state)
         if option is None:
             raise ActuationError(f"no option of {self.entity_id} is mapped to {state}")
-        if current.state == option:
+        if current == option:
             return
         domain = self.entity_id.split(".", 1)[0]
         try:
@@ -120,6 +123,7 @@ class EntitySelect:
                 "select_option",
                 {"entity_id": self.entity_id, "option": option},
                 blocking=True,
+                context=context,
             )
         except HomeAssistantError as err:
             raise ActuationError(f"{self.entity_id}: {err}") from err
@@ -141,7 +145,7 @@ class HatRelay:
         """Describe the pin or channel."""
         return self.config.describe()
 
-    async def async_apply(self, state: str) -> None:
+    async def async_apply(self, state: str, *, context: Context | None = None) -> None:
         """Open the relay on first use, then set it."""
         try:
             if self._relay is None:
@@ -151,6 +155,10 @@ class HatRelay:
             await self.hass.async_add_executor_job(self._relay.set, state == ON)
         except ActuatorError as err:
             raise ActuationError(str(err)) from err
+        except (ValueError, OSError, RuntimeError) as err:
+            # A driver or library failing in a way it does not document must not
+            # stop the other loads: it is this relay's fault, reported as such.
+            raise ActuationError(f"{self.config.describe()}: {err}") from err
 
     async def async_close(self) -> None:
         """Switch off and release the device."""
@@ -160,29 +168,39 @@ class HatRelay:
                 await self.hass.async_add_executor_job(relay.close)
 
 
+def _available_state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state; raise if it is missing or cannot be switched now.
+
+    Home Assistant skips a service call to an unavailable entity without an
+    error, so a plug that is offline must be caught here, not after the call.
+    """
+    current = hass.states.get(entity_id)
+    if current is None:
+        raise ActuationError(f"{entity_id} does not exist")
+    if current.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        raise ActuationError(f"{entity_id} is {current.state}")
+    return current.state
+
+
 def build_actuator(hass: HomeAssistant, actuator: Actuator) -> LoadActuator:
-    """Return the actuator for a load's settings."""
+    """Return the actuator for a load's settings (checked by ``parse_actuator``)."""
     match actuator.kind:
-        case ActuatorKind.ENTITY if actuator.entity_id:
-            return EntitySwitch(hass=hass, entity_id=actuator.entity_id)
-        case ActuatorKind.SELECT if actuator.entity_id:
+        case ActuatorKind.ENTITY:
+            return EntitySwitch(hass=hass, entity_id=str(actuator.entity_id))
+        case ActuatorKind.SELECT:
             return EntitySelect(
                 hass=hass,
-                entity_id=actuator.entity_id,
+                entity_id=str(actuator.entity_id),
                 options=dict(actuator.options or {}),
             )
-        case ActuatorKind.GPIO if actuator.pin is not None:
+        case ActuatorKind.GPIO:
             return HatRelay(
                 hass=hass,
                 config=GpioRelayConfig(
-                    pin=actuator.pin, active_high=actuator.active_high
+                    pin=int(actuator.pin or 0), active_high=actuator.active_high
                 ),
             )
-        case ActuatorKind.I2C if None not in (
-            actuator.bus,
-            actuator.address,
-            actuator.channel,
-        ):
+        case ActuatorKind.I2C:
             return HatRelay(
                 hass=hass,
                 config=I2cRelayConfig(
@@ -192,5 +210,5 @@ def build_actuator(hass: HomeAssistant, actuator: Actuator) -> LoadActuator:
                     board=I2cBoard(actuator.board or I2cBoard.REGISTER_PER_CHANNEL),
                 ),
             )
-        case _:
+        case ActuatorKind.NONE:
             return NoActuator()

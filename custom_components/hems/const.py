@@ -29,13 +29,22 @@ class PriceSourceType(StrEnum):
 UK_TIMEZONE: Final = "Europe/London"
 # Octopus publishes the next day's Agile prices at about 16:00 UK time.
 PUBLISH_TIME: Final = time(16, 0)
+# From this local time on, tomorrow's prices are overdue: a window that needs
+# them is planned with what is known (its priced part) rather than waiting.
+PRICES_OVERDUE_TIME: Final = time(17, 0)
 # After this local time, missing prices for tomorrow are a repair issue.
 TOMORROW_MISSING_TIME: Final = time(20, 0)
 
-# Polling: the regular interval while nothing is expected, the fast interval
-# while waiting for tomorrow's prices, and the bounds of failure back-off.
+# Polling: the regular interval while nothing is expected; while a half-hour
+# still to come lacks its price (today, and tomorrow from PUBLISH_TIME), the
+# fast interval for POLL_FAST_FOR after PUBLISH_TIME and the slow one at other
+# times (a hole the API keeps, a late publication); the bounds of failure
+# back-off (Retry-After is honoured up to BACKOFF_MAX).  No delay passes the
+# next PUBLISH_TIME.
 POLL_IDLE: Final = timedelta(hours=1)
 POLL_WAITING: Final = timedelta(minutes=5)
+POLL_FAST_FOR: Final = timedelta(hours=2)
+POLL_LATE: Final = timedelta(minutes=30)
 BACKOFF_MIN: Final = timedelta(minutes=1)
 BACKOFF_MAX: Final = timedelta(minutes=30)
 

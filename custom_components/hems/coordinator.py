@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+import math
 from typing import TYPE_CHECKING, Any, override
 from zoneinfo import ZoneInfo
 
@@ -18,13 +19,15 @@ from .const import (
     DOMAIN,
     KEEP_HISTORY,
     LOGGER,
+    POLL_FAST_FOR,
     POLL_IDLE,
+    POLL_LATE,
     POLL_WAITING,
     PUBLISH_TIME,
     STORAGE_VERSION,
     TOMORROW_MISSING_TIME,
 )
-from .price_data import PriceData, local_day_bounds, slot_start
+from .price_data import PriceData, slot_start
 from .prices import (
     SLOT,
     InvalidPriceRecord,
@@ -34,6 +37,7 @@ from .prices import (
     merge_slots,
 )
 from .sources import MissingEntitiesError, PriceSource
+from .storage import StoreDataError, async_load_store
 
 if TYPE_CHECKING:
     from . import HemsConfigEntry
@@ -67,10 +71,12 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         self._known: tuple[PriceSlot, ...] = ()
         self._failures = 0
         self._force_fetch = False
+        self._rewrite_store = False
         self._unsub_tick: Callable[[], None] | None = None
         self.last_error: str | None = None
         self.last_fetch: datetime | None = None
         self.rejected: tuple[str, ...] = ()
+        self.incomplete: str | None = None
 
     @override
     async def _async_setup(self) -> None:
@@ -87,20 +93,41 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         await super().async_shutdown()
 
     async def _async_load_cache(self) -> None:
-        """Restore known prices saved by an earlier run of the same source."""
-        if (cached := await self._store.async_load()) is None:
-            return
+        """Restore known prices saved by an earlier run of the same source.
+
+        A damaged or unknown store never stops the entry: what can be trusted
+        is kept, the rest logged and raised as a repair issue, and the store
+        rewritten with good data at the next successful fetch.
+        """
+        slots, problem = await async_load_store(self.hass, self._store, self._parse)
+        self._rewrite_store = problem is not None
+        self._known = slots or ()
+        LOGGER.debug("Restored %d cached prices", len(self._known))
+
+    def _parse(self, cached: Any) -> tuple[tuple[PriceSlot, ...], list[str]]:
+        """Return the trusted slots of the stored data and what was dropped."""
+        if not isinstance(cached, dict):
+            raise StoreDataError(
+                f"expected an object with 'source' and 'slots', "
+                f"got {type(cached).__name__}"
+            )
+        records = cached.get("slots")
+        if not isinstance(records, list):
+            raise StoreDataError(
+                f"field 'slots' is {type(records).__name__}, expected a list"
+            )
         if cached.get("source") != self.source.key:
             LOGGER.debug("Dropping cached prices of another source")
-            return
+            return (), []
         slots: list[PriceSlot] = []
-        for record in cached.get("slots", []):
+        dropped: list[str] = []
+        for record in records:
             try:
                 slots.append(PriceSlot.from_dict(record))
             except InvalidPriceRecord as err:
-                LOGGER.warning("Ignoring a cached price: %s", err)
-        self._known = merge_slots((), slots).slots
-        LOGGER.debug("Restored %d cached prices", len(self._known))
+                dropped.append(str(err))
+        merged = merge_slots((), slots)
+        return merged.slots, dropped + list(merged.rejected)
 
     def _prune(self, now: datetime) -> None:
         """Forget prices that ended long ago."""
@@ -111,34 +138,59 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         return PriceData(slots=self._known, tz=self.tz)
 
     def _needs_fetch(self, now: datetime) -> bool:
-        """Return whether a network fetch could bring prices we lack."""
-        data = self._data()
-        today = data.local_date(now)
-        if not data.day_complete(today):
-            return True
-        if now.astimezone(self.tz).time() >= PUBLISH_TIME:
-            return not data.day_complete(today + timedelta(days=1))
-        return False
+        """Return whether a half-hour still to come should have a price but has not.
 
-    def _next_poll(self, now: datetime) -> timedelta:
-        """Return the delay to the next poll when the last one succeeded."""
-        if self._needs_fetch(now):
-            return POLL_WAITING
+        What should be known is today and, from publication, tomorrow.  A
+        hole already past is no reason to poll (the next fetch asks for it
+        anyway, see `OctopusApiSource`).
+        """
+        data = self._data()
+        _, end = data.expected_span(now)
+        return bool(data.missing(now, end))
+
+    def _until_publish(self, now: datetime) -> timedelta:
+        """Return the time until the next publication (always in the future)."""
         local = now.astimezone(self.tz)
         publish = local.replace(
             hour=PUBLISH_TIME.hour, minute=PUBLISH_TIME.minute, second=0, microsecond=0
         )
         if publish <= local:
             publish += timedelta(days=1)
-        until_publish = publish.astimezone(dt_util.UTC) - now
-        return max(min(until_publish, POLL_IDLE), timedelta(minutes=1))
+        return publish.astimezone(dt_util.UTC) - now
 
-    def _backoff(self, err: PriceSourceError) -> timedelta:
-        """Return the delay after the n-th failure in a row."""
+    def _next_poll(self, now: datetime) -> timedelta:
+        """Return the delay to the next poll when the last one succeeded.
+
+        Every 5 minutes for 2 hours from publication while prices are missing,
+        then every 30 minutes; hourly (a wake-up, no request) when nothing is.
+        """
+        if self._needs_fetch(now):
+            local = now.astimezone(self.tz)
+            published = local.replace(
+                hour=PUBLISH_TIME.hour,
+                minute=PUBLISH_TIME.minute,
+                second=0,
+                microsecond=0,
+            )
+            fast = published <= local < published + POLL_FAST_FOR
+            interval = POLL_WAITING if fast else POLL_LATE
+        else:
+            interval = POLL_IDLE
+        return max(min(interval, self._until_publish(now)), timedelta(minutes=1))
+
+    def _backoff(self, err: PriceSourceError, now: datetime) -> timedelta:
+        """Return the delay after the n-th failure in a row.
+
+        Doubles from 1 to 30 minutes; a longer `Retry-After` is honoured up to
+        30 minutes.  Never past the next publication.
+        """
         delay = min(BACKOFF_MIN * (1 << min(self._failures - 1, 16)), BACKOFF_MAX)
-        if isinstance(err, OctopusRateLimitError) and err.retry_after:
-            delay = max(delay, timedelta(seconds=err.retry_after))
-        return delay
+        if isinstance(err, OctopusRateLimitError) and err.retry_after is not None:
+            asked = err.retry_after
+            if not math.isnan(asked):
+                capped = min(max(asked, 0.0), BACKOFF_MAX.total_seconds())
+                delay = max(delay, timedelta(seconds=capped))
+        return max(min(delay, self._until_publish(now)), timedelta(seconds=1))
 
     @override
     async def _async_update_data(self) -> PriceData:
@@ -155,7 +207,7 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         except PriceSourceError as err:
             self._failures += 1
             self.last_error = str(err)
-            self.update_interval = self._backoff(err)
+            self.update_interval = self._backoff(err, now)
             self._update_source_repair(err)
             self._update_repairs(now)
             if self._data().slot_at(now) is None:
@@ -179,11 +231,19 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         self._update_source_repair(None)
         merged = merge_slots(self._known, fetch.slots)
         self.rejected = fetch.rejected + merged.rejected
+        self.incomplete = fetch.incomplete
         for message in self.rejected:
             LOGGER.warning("Rejected a price record: %s", message)
-        if merged.slots != self._known:
+        if fetch.incomplete is not None:
+            LOGGER.warning(
+                "Prices read in part (keeping the %d read): %s",
+                len(fetch.slots),
+                fetch.incomplete,
+            )
+        if merged.slots != self._known or self._rewrite_store:
             self._known = merged.slots
             self._prune(now)
+            self._rewrite_store = False
             await self._store.async_save(
                 {
                     "source": self.source.key,
@@ -220,10 +280,10 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         local = now.astimezone(self.tz)
         tomorrow = local.date() + timedelta(days=1)
         issue_id = f"tomorrow_missing_{self.config_entry.entry_id}"
-        if local.time() >= TOMORROW_MISSING_TIME and not self._data().day_complete(
-            tomorrow
-        ):
-            start, _ = local_day_bounds(tomorrow, self.tz)
+        data = self._data()
+        missing = data.missing_in_day(tomorrow)
+        if local.time() >= TOMORROW_MISSING_TIME and missing:
+            known = data.day(tomorrow)
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -233,7 +293,9 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
                 translation_key="tomorrow_missing",
                 translation_placeholders={
                     "date": tomorrow.isoformat(),
-                    "known": str(len(self._data().between(start, start + 50 * SLOT))),
+                    "known": str(len(known)),
+                    "missing": str(len(missing)),
+                    "total": str(len(known) + len(missing)),
                     "error": self.last_error or "-",
                 },
             )

@@ -4,6 +4,7 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .const import CONF_ACCOUNT_NUMBER, CONF_API_KEY
@@ -19,6 +20,7 @@ async def async_get_config_entry_diagnostics(
     plan = entry.runtime_data.plan
     schedule = plan.data
     slots = prices.data.slots
+    holes = prices.data.missing(*prices.data.expected_span(dt_util.utcnow()))
     return {
         "data": async_redact_data(dict(entry.data), TO_REDACT),
         "options": async_redact_data(dict(entry.options), TO_REDACT),
@@ -30,6 +32,8 @@ async def async_get_config_entry_diagnostics(
             "last_fetch": prices.last_fetch.isoformat() if prices.last_fetch else None,
             "last_error": prices.last_error,
             "rejected": list(prices.rejected),
+            "incomplete": prices.incomplete,
+            "missing": [start.isoformat() for start in holes],
             "update_interval": str(prices.update_interval),
         },
         "loads": {

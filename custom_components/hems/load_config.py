@@ -9,7 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
+import math
+import re
 from typing import Any
+
+from .actuators.config import GpioRelayConfig, I2cBoard, I2cRelayConfig, validate_config
 
 
 class LoadKind(StrEnum):
@@ -33,6 +37,12 @@ class ActuatorKind(StrEnum):
     I2C = "i2c"  # a relay HAT channel through smbus2
     SELECT = "select"  # a battery inverter's mode select / input_select
     NONE = "none"  # planned and shown only
+
+
+# Bounds of settings edited outside the forms: beyond these a value is a typo.
+MAX_POWER_KW = 100.0
+MAX_HOURS = 24.0
+MAX_CAPACITY_KWH = 1000.0
 
 
 class LoadConfigError(ValueError):
@@ -125,12 +135,24 @@ class BatteryConfig:
 type LoadConfig = InterruptibleConfig | CycleConfig | BatteryConfig
 
 
-def _number(data: Mapping[str, Any], key: str, *, allow_zero: bool = False) -> float:
-    value = data.get(key)
+def _number(
+    data: Mapping[str, Any],
+    key: str,
+    *,
+    allow_zero: bool = False,
+    maximum: float | None = None,
+    default: float | None = None,
+) -> float:
+    value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LoadConfigError(key, f"a number is needed, got {value!r}")
+    if not math.isfinite(value):
+        raise LoadConfigError(key, f"a finite number is needed, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
-        raise LoadConfigError(key, f"must be more than 0, got {value:g}")
+        low = "0 or more" if allow_zero else "more than 0"
+        raise LoadConfigError(key, f"must be {low}, got {value:g}")
+    if maximum is not None and value > maximum:
+        raise LoadConfigError(key, f"must be at most {maximum:g}, got {value:g}")
     return float(value)
 
 
@@ -140,7 +162,20 @@ def _optional_number(data: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LoadConfigError(key, f"a number is needed, got {value!r}")
+    if not math.isfinite(value):
+        raise LoadConfigError(key, f"a finite number is needed, got {value!r}")
     return float(value)
+
+
+def _optional_entity(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or _ENTITY_ID.match(value) is None:
+        raise LoadConfigError(
+            key, f"an entity such as sensor.x is needed, got {value!r}"
+        )
+    return value
 
 
 def parse_time(value: Any, key: str) -> time:
@@ -192,27 +227,114 @@ def parse_profile(value: Any) -> tuple[float, ...]:
     return tuple(profile)
 
 
+_ENTITY_ID = re.compile(r"^(?P<domain>[a-z0-9_]+)\.[a-z0-9_]+$")
+SWITCH_DOMAINS = ("switch", "input_boolean", "light")
+SELECT_DOMAINS = ("select", "input_select")
+BATTERY_MODES = ("normal", "charge_only", "force_charge")
+
+
+def _entity(data: Mapping[str, Any], domains: tuple[str, ...]) -> str:
+    """Return the actuator's entity id, checking it names an entity of ``domains``."""
+    value = data.get("entity_id")
+    match = _ENTITY_ID.match(value) if isinstance(value, str) else None
+    if match is None or match["domain"] not in domains:
+        raise LoadConfigError(
+            "actuator.entity_id",
+            f"an entity of {', '.join(domains)} is needed, got {value!r}",
+        )
+    return str(value)
+
+
+def _integer(data: Mapping[str, Any], key: str) -> int:
+    """Return a whole number (17 or 17.0, not "seventeen" or True)."""
+    value = data.get(key)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
+        raise LoadConfigError(
+            f"actuator.{key}", f"a whole number is needed, got {value!r}"
+        )
+    return int(value)
+
+
+def _relay(kind: ActuatorKind, data: Mapping[str, Any]) -> Actuator:
+    """Return a GPIO or I2C relay actuator, checked against the relay library."""
+    relay: GpioRelayConfig | I2cRelayConfig
+    if kind is ActuatorKind.GPIO:
+        active_high = data.get("active_high", True)
+        if not isinstance(active_high, bool):
+            raise LoadConfigError(
+                "actuator.active_high", f"true or false is needed, got {active_high!r}"
+            )
+        relay = GpioRelayConfig(pin=_integer(data, "pin"), active_high=active_high)
+    else:
+        board = data.get("board") or I2cBoard.REGISTER_PER_CHANNEL.value
+        if board not in {item.value for item in I2cBoard}:
+            choices = ", ".join(item.value for item in I2cBoard)
+            raise LoadConfigError(
+                "actuator.board", f"one of {choices} is needed, got {board!r}"
+            )
+        relay = I2cRelayConfig(
+            bus=_integer(data, "bus"),
+            address=_integer(data, "address"),
+            channel=_integer(data, "channel"),
+            board=I2cBoard(board),
+        )
+    try:
+        validate_config(relay)
+    except ValueError as err:
+        field = str(err).split(" ", 1)[0]
+        raise LoadConfigError(f"actuator.{field}", str(err)) from None
+    if isinstance(relay, GpioRelayConfig):
+        return Actuator(kind=kind, pin=relay.pin, active_high=relay.active_high)
+    return Actuator(
+        kind=kind,
+        bus=relay.bus,
+        address=relay.address,
+        channel=relay.channel,
+        board=relay.board.value,
+    )
+
+
 def parse_actuator(data: Mapping[str, Any] | None) -> Actuator:
-    """Parse an actuator's settings."""
+    """Parse and check an actuator's settings; errors name the field."""
     if not data:
         return Actuator(kind=ActuatorKind.NONE)
+    if not isinstance(data, Mapping):
+        raise LoadConfigError("actuator", f"settings are needed, got {data!r}")
     try:
         kind = ActuatorKind(str(data.get("type")))
     except ValueError:
         raise LoadConfigError(
-            "actuator", f"unknown type {data.get('type')!r}"
+            "actuator.type", f"unknown type {data.get('type')!r}"
         ) from None
-    return Actuator(
-        kind=kind,
-        entity_id=data.get("entity_id"),
-        pin=data.get("pin"),
-        active_high=bool(data.get("active_high", True)),
-        bus=data.get("bus"),
-        address=data.get("address"),
-        channel=data.get("channel"),
-        board=data.get("board"),
-        options=data.get("options"),
-    )
+    match kind:
+        case ActuatorKind.NONE:
+            return Actuator(kind=kind)
+        case ActuatorKind.ENTITY:
+            return Actuator(kind=kind, entity_id=_entity(data, SWITCH_DOMAINS))
+        case ActuatorKind.SELECT:
+            entity_id = _entity(data, SELECT_DOMAINS)
+            options = data.get("options")
+            if not isinstance(options, Mapping) or not all(
+                isinstance(options.get(mode), str) and options.get(mode)
+                for mode in BATTERY_MODES
+            ):
+                raise LoadConfigError(
+                    "actuator.options",
+                    "an option of the inverter is needed for each of "
+                    f"{', '.join(BATTERY_MODES)}, got {options!r}",
+                )
+            return Actuator(
+                kind=kind,
+                entity_id=entity_id,
+                options={mode: str(options[mode]) for mode in BATTERY_MODES},
+            )
+        case ActuatorKind.GPIO | ActuatorKind.I2C:
+            return _relay(kind, data)
 
 
 def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
@@ -236,7 +358,7 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
             actuator=actuator,
         )
     if kind is LoadKind.BATTERY:
-        capacity = _number(data, "capacity_kwh")
+        capacity = _number(data, "capacity_kwh", maximum=MAX_CAPACITY_KWH)
         min_soc = (
             _number(data, "min_soc_kwh", allow_zero=True)
             if "min_soc_kwh" in data
@@ -252,15 +374,15 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
             name=name,
             kind=kind,
             capacity_kwh=capacity,
-            charge_kw=_number(data, "charge_kw"),
-            discharge_kw=_number(data, "discharge_kw"),
+            charge_kw=_number(data, "charge_kw", maximum=MAX_POWER_KW),
+            discharge_kw=_number(data, "discharge_kw", maximum=MAX_POWER_KW),
             efficiency=efficiency,
             min_soc_kwh=min_soc,
-            soc_entity=data.get("soc_entity"),
+            soc_entity=_optional_entity(data, "soc_entity"),
             actuator=actuator,
         )
-    power_kw = _number(data, "power_kw")
-    hours = _number(data, "hours")
+    power_kw = _number(data, "power_kw", maximum=MAX_POWER_KW)
+    hours = _number(data, "hours", maximum=MAX_HOURS)
     if round(hours * 2) != hours * 2:
         raise LoadConfigError("hours", "whole half-hours are planned, e.g. 2.5")
     window = _window(data, "window_start", "window_end")
@@ -275,6 +397,6 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
         window=window,
         opportunistic_price=_optional_number(data, "opportunistic_price"),
         cheaper_than_gas=bool(data.get("cheaper_than_gas", False)),
-        boiler_efficiency=float(data.get("boiler_efficiency", 0.9)),
+        boiler_efficiency=_number(data, "boiler_efficiency", maximum=1, default=0.9),
         actuator=actuator,
     )

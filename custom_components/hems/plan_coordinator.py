@@ -1,19 +1,32 @@
-"""The plan coordinator: re-plans on new prices and changes, applies each slot."""
+"""The plan coordinator: re-plans when something changed, applies each slot.
 
+Planning and switching are separate: a plan is computed (in an executor
+thread) under ``_plan_lock`` and installed as soon as it is ready, then the
+current half-hour is applied under ``_apply_lock``. A half-hour that begins
+while a plan is being computed is applied at once with the plan in force, and
+again when the new plan lands, so a slow plan never leaves a slot unapplied.
+What ran is booked from what the devices showed (``metering.py``).
+"""
+
+import asyncio
+from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, override
 from zoneinfo import ZoneInfo
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import (
+    Context,
     Event,
     EventStateChangedData,
     HomeAssistant,
     callback,
 )
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_utc_time_change,
@@ -22,7 +35,14 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .actuation import OFF, ON, ActuationError, LoadActuator, build_actuator
+from .actuation import (
+    OFF,
+    ON,
+    ActuationError,
+    EntitySwitch,
+    LoadActuator,
+    build_actuator,
+)
 from .const import (
     CONF_BASE_LOAD,
     CONF_BASE_LOAD_ENTITY,
@@ -36,7 +56,7 @@ from .const import (
     SOC_DRIFT_KWH,
     STORAGE_VERSION,
 )
-from .control_state import ControlState, DayTotals, LoadState, Override, Requirement
+from .control_state import ControlState, Override, Requirement
 from .coordinator import HemsPriceCoordinator
 from .load_config import (
     BatteryConfig,
@@ -44,10 +64,14 @@ from .load_config import (
     InterruptibleConfig,
     LoadConfig,
 )
-from .planner import BatteryMode, ProblemError, plan
+from .metering import DayBook, book_cycles, book_run
+from .planner import BatteryMode, plan
 from .price_data import slot_start
 from .prices import SLOT
 from .scheduling import (
+    RUN_TOLERANCE,
+    BuiltProblem,
+    Progress,
     Schedule,
     SiteState,
     build_problem,
@@ -55,9 +79,13 @@ from .scheduling import (
     keep_current_slot,
     schedule_from_plan,
 )
+from .site_readings import power_kw, state_of_charge_kwh
 
 if TYPE_CHECKING:
     from . import HemsConfigEntry
+
+UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
+REPLAN_COOLDOWN_S = 1.0
 
 
 class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
@@ -95,55 +123,138 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             hass, STORAGE_VERSION, f"{DOMAIN}.{config_entry.entry_id}.plan"
         )
         self._unsubs: list[Callable[[], None]] = []
-        self._price_slots_seen: object = None
+        self._unsub_entities: Callable[[], None] | None = None
+        self._plan_lock = asyncio.Lock()
+        self._apply_lock = asyncio.Lock()
+        # Contexts of hems's own service calls: a state change in another
+        # context was made by someone else (a person, an automation).
+        self._contexts: deque[str] = deque(maxlen=256)
+        # Loads switched by hand: left alone until the end of that half-hour.
+        self.manual_until: dict[str, datetime] = {}
+        self._reading_problems: dict[str, str] = {}
+        self._replan_debouncer = Debouncer(
+            hass,
+            LOGGER,
+            cooldown=REPLAN_COOLDOWN_S,
+            immediate=True,
+            function=self.async_replan,
+        )
 
     # --- set-up and tear-down -------------------------------------------------
 
     @override
     async def _async_setup(self) -> None:
         """Restore the plan and runtime state, then start listening."""
-        stored = await self._store.async_load()
-        if stored:
-            try:
-                self.state = ControlState.from_dict(stored.get("state", {}))
-                if stored.get("schedule"):
-                    self.data = Schedule.from_dict(stored["schedule"])
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning("Ignoring a damaged stored plan: %s", err)
+        await self._async_restore()
         for load_id in self.loads:
             self.state.load(load_id)
-        self._price_slots_seen = self.prices.data.slots if self.prices.data else None
+        self._settle_after_restart()
         self._unsubs.append(self.prices.async_add_listener(self._prices_updated))
         self._unsubs.append(
             async_track_utc_time_change(
                 self.hass, self._async_boundary, minute=(0, 30), second=0
             )
         )
-        soc_entities = [
+        self._track_entities()
+
+    async def _async_restore(self) -> None:
+        """Load what was stored; whatever cannot be trusted is dropped and said."""
+        dropped: list[str] = []
+        stored: Any  # whatever the file holds, whatever its declared type
+        try:
+            stored = await self._store.async_load()
+        except Exception as err:  # noqa: BLE001 - any unreadable store: start afresh
+            stored = None
+            dropped.append(f"the stored plan could not be read ({err!r})")
+        if stored is not None and not isinstance(stored, Mapping):
+            dropped.append(f"the stored plan is a {type(stored).__name__}")
+            stored = None
+        if stored:
+            self.state, problems = ControlState.from_dict(stored.get("state", {}))
+            dropped.extend(problems)
+            if stored.get("schedule"):
+                try:
+                    self.data = Schedule.from_dict(stored["schedule"])
+                except ValueError as err:
+                    dropped.append(f"{err} (a new plan is made)")
+        issue_id = "plan_store_damaged"
+        if dropped:
+            for problem in dropped:
+                LOGGER.warning(
+                    "Ignoring stored state that cannot be trusted: %s", problem
+                )
+            self._set_issue(
+                issue_id,
+                {"problems": "; ".join(dropped[:5]), "count": str(len(dropped))},
+                severity=ir.IssueSeverity.WARNING,
+            )
+        else:
+            self._clear_issue(issue_id)
+
+    def _settle_after_restart(self) -> None:
+        """Close runs left open by a restart whose device is no longer seen on."""
+        book = DayBook(self.state.today, self.tz)
+        until = self.state.metered_until
+        for load in self.loads.values():
+            state = self.state.load(load.id)
+            if not isinstance(load, InterruptibleConfig) or state.on_since is None:
+                continue
+            if self._device_on(load):
+                continue  # still on: it ran through the restart, booked next time
+            if until is not None and until > state.on_since:
+                book_run(
+                    load,
+                    state,
+                    state.on_since,
+                    until,
+                    tz=self.tz,
+                    price_at=self._price_at,
+                    book=book,
+                )
+            state.on_since = None
+        self.state.today = book.totals
+
+    @callback
+    def _track_entities(self) -> None:
+        """Follow the actuators' and sensors' states (again after a rename)."""
+        if self._unsub_entities is not None:
+            self._unsub_entities()
+            self._unsub_entities = None
+        devices = {
+            load.actuator.entity_id
+            for load in self.loads.values()
+            if load.actuator.entity_id and not isinstance(load, BatteryConfig)
+        }
+        socs = {
             load.soc_entity
             for load in self.loads.values()
             if isinstance(load, BatteryConfig) and load.soc_entity
-        ]
-        if soc_entities:
-            self._unsubs.append(
-                async_track_state_change_event(
-                    self.hass, soc_entities, self._async_soc_changed
-                )
+        }
+        if watched := sorted(devices | socs):
+            self._unsub_entities = async_track_state_change_event(
+                self.hass, watched, self._async_entity_changed
             )
 
     async def async_start(self) -> None:
-        """Plan (if needed) and apply the current slot at once (after a restart)."""
+        """Plan if needed and apply the current slot at once (after a restart)."""
         now = dt_util.utcnow()
-        if self.data is None or self.data.index(now) is None:
-            await self.async_refresh()
-        await self.async_apply(now)
+        if self._replan_reasons(now):
+            await self.async_replan()
+        else:
+            await self.async_apply(now)
 
     @override
     async def async_shutdown(self) -> None:
-        """Stop listening and release hardware."""
+        """Book what ran, stop listening and release hardware."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        if self._unsub_entities is not None:
+            self._unsub_entities()
+            self._unsub_entities = None
+        self._replan_debouncer.async_shutdown()
+        self._meter(dt_util.utcnow())
+        await self._async_save()
         for actuator in self.actuators.values():
             await actuator.async_close()
         await super().async_shutdown()
@@ -152,29 +263,130 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
 
     @callback
     def _prices_updated(self) -> None:
-        """Re-plan when the known prices changed (not on every half-hour tick)."""
-        slots = self.prices.data.slots if self.prices.data else None
-        if slots == self._price_slots_seen:
-            return
-        self._price_slots_seen = slots
-        self.hass.async_create_task(self.async_request_refresh())
+        """Re-plan when a price the plan uses changed or a new one is known."""
+        if self.data is None or self._prices_differ(dt_util.utcnow()):
+            self.hass.async_create_task(self._replan_debouncer.async_call())
+
+    def _prices_differ(self, now: datetime) -> bool:
+        """Return whether the known prices from now on differ from the plan's."""
+        schedule = self.data
+        if schedule is None:
+            return True
+        known = {
+            slot.start: slot.value
+            for slot in (self.prices.data.slots if self.prices.data else ())
+            if slot.end > now
+        }
+        planned = {
+            start: price
+            for start, price in zip(schedule.slot_starts, schedule.prices, strict=True)
+            if start + SLOT > now
+        }
+        return known != planned
 
     async def _async_boundary(self, now: datetime) -> None:
-        """Apply the plan at each half-hour."""
-        await self.async_apply(now)
+        """Book the slot that ended; re-plan if it went off plan; apply the next."""
+        self._meter(now)
+        if reasons := self._replan_reasons(now):
+            LOGGER.debug("Re-planning at %s: %s", now, "; ".join(reasons))
+            await self.async_replan()
+        else:
+            await self.async_apply(now)
 
-    async def _async_soc_changed(self, event: Event[EventStateChangedData]) -> None:
-        """Re-plan when a battery's state of charge drifted from the plan."""
-        if self.data is None:
-            return
+    def _replan_reasons(self, now: datetime) -> list[str]:
+        """Say why the plan in force no longer fits (empty: it still does)."""
+        schedule = self.data
+        if schedule is None or schedule.index(now) is None:
+            return ["no plan for this half-hour"]
+        reasons = []
+        if self._prices_differ(now):
+            reasons.append("prices changed")
+        built = self._build(now, slot_start(now))
+        if built is not None and (new := built.considered - schedule.considered):
+            reasons.append("windows to plan: " + ", ".join(sorted(new)))
+        reasons.extend(self._deviations(slot_start(now) - SLOT))
+        return reasons
+
+    def _deviations(self, slot: datetime) -> list[str]:
+        """Return the loads whose half-hour ``slot`` did not go as planned."""
+        schedule = self.data
+        index = schedule.index(slot) if schedule else None
+        if schedule is None or index is None:
+            return []
+        key = slot.strftime("%Y-%m-%dT%H:%MZ")
+        found = []
         for load in self.loads.values():
-            if (
-                not isinstance(load, BatteryConfig)
-                or load.soc_entity != event.data["entity_id"]
-            ):
+            planned = schedule.loads.get(load.id)
+            if planned is None:
+                continue
+            state = self.state.load(load.id)
+            if isinstance(load, InterruptibleConfig):
+                ran = state.ran.get(key, 0.0)
+                if planned.on[index] and ran < 1 - RUN_TOLERANCE:
+                    found.append(f"{load.name} ran {ran:.0%} of a planned half-hour")
+                elif not planned.on[index] and ran > RUN_TOLERANCE:
+                    found.append(f"{load.name} ran {ran:.0%} of an unplanned half-hour")
+            elif isinstance(load, CycleConfig):
+                found.extend(
+                    f"{load.name} did not start"
+                    for window in planned.windows
+                    if window.cycle_start == slot
+                    and window.key not in state.cycle_starts
+                )
+        return found
+
+    async def _async_entity_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Book, notice hand-switching, retry or re-plan when a device changes."""
+        entity_id = event.data["entity_id"]
+        old, new = event.data["old_state"], event.data["new_state"]
+        now = dt_util.utcnow()
+        if any(
+            isinstance(load, BatteryConfig) and load.soc_entity == entity_id
+            for load in self.loads.values()
+        ):
+            await self._async_soc_changed(entity_id, now)
+        devices = [
+            load
+            for load in self.loads.values()
+            if load.actuator.entity_id == entity_id
+            and not isinstance(load, BatteryConfig)
+        ]
+        if not devices:
+            return
+        self._meter(now)
+        returned = (old is None or old.state in UNAVAILABLE_STATES) and (
+            new is not None and new.state not in UNAVAILABLE_STATES
+        )
+        if new is not None and not returned and new.context.id not in self._contexts:
+            for load in devices:
+                wanted = self.desired(load, now)
+                if (
+                    isinstance(load, InterruptibleConfig)
+                    and wanted is not None
+                    and (new.state == STATE_ON) != (wanted == ON)
+                ):
+                    until = slot_start(now) + SLOT
+                    self.manual_until[load.id] = until
+                    LOGGER.info(
+                        "%s was switched %s by hand: hems leaves it so until %s",
+                        load.name,
+                        new.state,
+                        until.astimezone(self.tz).strftime("%H:%M"),
+                    )
+        if returned:
+            LOGGER.debug("%s is back: applying the plan", entity_id)
+            await self.async_apply(now)
+        else:
+            self._store.async_delay_save(self._stored, 10)
+            self.async_update_listeners()
+
+    async def _async_soc_changed(self, entity_id: str, now: datetime) -> None:
+        """Re-plan when a battery's state of charge drifted from the plan."""
+        for load in self.loads.values():
+            if not isinstance(load, BatteryConfig) or load.soc_entity != entity_id:
                 continue
             actual = self._battery_soc(load)
-            expected = self._planned_soc(load, dt_util.utcnow())
+            expected = self._planned_soc(load, now)
             if (
                 actual is not None
                 and expected is not None
@@ -186,23 +398,45 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                     actual,
                     expected,
                 )
-                await self.async_request_refresh()
+                await self._replan_debouncer.async_call()
                 return
+
+    async def async_rename_entity(self, old: str, new: str) -> None:
+        """Follow an entity id renamed in the entity registry."""
+        for load_id, load in list(self.loads.items()):
+            changed: LoadConfig = load
+            if load.actuator.entity_id == old:
+                changed = replace(
+                    changed, actuator=replace(load.actuator, entity_id=new)
+                )
+            if isinstance(changed, BatteryConfig) and changed.soc_entity == old:
+                changed = replace(changed, soc_entity=new)
+            if changed is load:
+                continue
+            self.loads[load_id] = changed
+            if changed.actuator is not load.actuator:
+                await self.actuators[load_id].async_close()
+                self.actuators[load_id] = build_actuator(self.hass, changed.actuator)
+                self._actuator_ok(changed)
+        self._track_entities()
+        await self.async_apply()
 
     # --- planning -------------------------------------------------------------
 
     def _site(self) -> SiteState:
         options = self.config_entry.options
         base = float(options.get(CONF_BASE_LOAD) or 0.0)
-        if (entity_id := options.get(CONF_BASE_LOAD_ENTITY)) and (
-            reading := _reading(self.hass, entity_id)
-        ):
-            value, unit = reading
-            base = value / 1000 if unit == "W" else value
+        if entity_id := options.get(CONF_BASE_LOAD_ENTITY):
+            reading = power_kw(self.hass, entity_id)
+            self._note_reading("base_load", reading.problem)
+            if reading.value is not None:
+                base = reading.value
         socs = {}
         for load in self.loads.values():
             if isinstance(load, BatteryConfig):
                 soc = self._battery_soc(load)
+                if soc is None:
+                    soc = self._planned_soc(load, dt_util.utcnow())
                 if soc is not None:
                     socs[load.id] = soc
         limit = options.get(CONF_IMPORT_LIMIT)
@@ -213,14 +447,24 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             battery_soc_kwh=socs,
         )
 
+    def _note_reading(self, key: str, problem: str | None) -> None:
+        """Log a sensor that gives no usable reading once, and when it recovers."""
+        if problem is not None and self._reading_problems.get(key) != problem:
+            LOGGER.warning("Planning without %s: %s", key.replace("_", " "), problem)
+        elif problem is None and key in self._reading_problems:
+            LOGGER.info("%s readings are back", key.replace("_", " ").capitalize())
+        if problem is None:
+            self._reading_problems.pop(key, None)
+        else:
+            self._reading_problems[key] = problem
+
     def _battery_soc(self, load: BatteryConfig) -> float | None:
         """Return the battery's state of charge in kWh from its sensor."""
         if not load.soc_entity:
             return None
-        if (reading := _reading(self.hass, load.soc_entity)) is None:
-            return None
-        value, unit = reading
-        return value / 100 * load.capacity_kwh if unit == "%" else value
+        reading = state_of_charge_kwh(self.hass, load.soc_entity, load.capacity_kwh)
+        self._note_reading(f"{load.name}_state_of_charge", reading.problem)
+        return reading.value
 
     def _planned_soc(self, load: BatteryConfig, now: datetime) -> float | None:
         """Return the SoC the current plan expected at the start of this slot."""
@@ -231,34 +475,72 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             return None
         return schedule.soc_kwh[index]
 
-    @override
-    async def _async_update_data(self) -> Schedule | None:
-        """Re-plan over every known price from the first slot not yet applied."""
-        now = dt_util.utcnow()
-        current = slot_start(now)
-        self._expire(now)
-        start = current + SLOT if self.state.last_applied_slot == current else current
-        built = build_problem(
+    def _build(self, now: datetime, start: datetime) -> BuiltProblem | None:
+        """Return the problem of every known price from ``start``."""
+        return build_problem(
             loads=list(self.loads.values()),
             prices=self.prices.data.slots if self.prices.data else (),
             now=now,
             start=start,
             tz=self.tz,
             progress={
-                load_id: self.state.load(load_id).progress() for load_id in self.loads
+                load_id: self._progress(load_id, now, start) for load_id in self.loads
             },
-            site=(site := self._site()),
+            site=self._site(),
         )
+
+    def _progress(self, load_id: str, now: datetime, start: datetime) -> Progress:
+        """Return what ran, and what the running half-hour will add before ``start``."""
+        state = self.state.load(load_id)
+        progress = state.progress()
+        load = self.loads[load_id]
+        if start <= now or state.on_since is None:
+            return progress
+        if not isinstance(load, InterruptibleConfig):
+            return progress
+        instance = instance_at(load.window, self.tz, now, progress.requirement)
+        if instance is None:
+            return progress
+        runs = dict(progress.runs)
+        runs[instance.key] = runs.get(instance.key, 0.0) + (start - now) / SLOT
+        return replace(progress, runs=runs)
+
+    @override
+    async def _async_update_data(self) -> Schedule | None:
+        """Plan (used by the first refresh; later plans go through async_replan)."""
+        return await self._async_compute()
+
+    async def async_replan(self) -> None:
+        """Plan again now, install the plan and apply the current half-hour."""
+        async with self._plan_lock:
+            schedule = await self._async_compute()
+            if schedule is not self.data:
+                self.async_set_updated_data(schedule)
+        await self.async_apply()
+
+    async def async_request_replan(self) -> None:
+        """Plan again soon (requests close together make one plan)."""
+        await self._replan_debouncer.async_call()
+
+    async def _async_compute(self) -> Schedule | None:
+        """Re-plan over every known price from the first slot not yet applied."""
+        now = dt_util.utcnow()
+        current = slot_start(now)
+        self._expire(now)
+        self._meter(now)
+        start = current + SLOT if self.state.last_applied_slot == current else current
+        built = self._build(now, start)
         if built is None:
             return self.data
+        site = self._site()
         try:
             result = await self.hass.async_add_executor_job(
                 partial(plan, built.problem, best_effort=True)
             )
-        except ProblemError as err:
-            self.last_error = str(err)
-            LOGGER.error("Could not plan: %s", err)
-            self._set_issue("plan_failed", {"error": str(err)})
+        except Exception as err:  # noqa: BLE001 - a plan that fails keeps the last
+            self.last_error = str(err) or repr(err)
+            LOGGER.error("Could not plan: %s", self.last_error)
+            self._set_issue("plan_failed", {"error": self.last_error})
             return self.data
         self.last_error = None
         self._clear_issue("plan_failed")
@@ -285,22 +567,26 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         )
         return schedule
 
-    async def _async_save(self, schedule: Schedule | None = None) -> None:
+    def _stored(self, schedule: Schedule | None = None) -> dict[str, Any]:
         schedule = schedule if schedule is not None else self.data
-        await self._store.async_save(
-            {
-                "state": self.state.as_dict(),
-                "schedule": schedule.as_dict() if schedule else None,
-            }
-        )
+        return {
+            "state": self.state.as_dict(),
+            "schedule": schedule.as_dict() if schedule else None,
+        }
+
+    async def _async_save(self, schedule: Schedule | None = None) -> None:
+        await self._store.async_save(self._stored(schedule))
 
     def _expire(self, now: datetime) -> None:
-        """Drop overrides and requirements whose time has passed."""
+        """Drop overrides, requirements and hand-switching whose time has passed."""
         for state in self.state.loads.values():
             if state.override and state.override.until <= now:
                 state.override = None
             if state.requirement and state.requirement.by <= now:
                 state.requirement = None
+        for load_id, until in list(self.manual_until.items()):
+            if until <= now:
+                del self.manual_until[load_id]
         self.state.prune(now - timedelta(days=2))
 
     # --- requests from services and entities -----------------------------------
@@ -310,6 +596,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     ) -> None:
         """Put a load into ``state`` until ``until``, then back to the plan."""
         self.state.load(load_id).override = Override(state=state, until=until)
+        self.manual_until.pop(load_id, None)
         await self.async_apply()
 
     async def async_set_requirement(
@@ -320,8 +607,49 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.state.load(load_id).requirement = Requirement(
             hours=hours, by=by, since=slot_start(now)
         )
-        await self.async_refresh()
-        await self.async_apply(now)
+        await self.async_replan()
+
+    # --- booking what ran -----------------------------------------------------
+
+    def _price_at(self, slot: datetime) -> float | None:
+        known = self.prices.data.slot_at(slot) if self.prices.data else None
+        return known.value if known is not None else None
+
+    def _device_on(self, load: LoadConfig) -> bool:
+        """Return whether the load's device is on, as far as hems can see."""
+        actuator = self.actuators[load.id]
+        if isinstance(actuator, EntitySwitch):
+            state = self.hass.states.get(actuator.entity_id)
+            return state is not None and state.state == STATE_ON
+        return self.state.load(load.id).applied == ON
+
+    def _meter(self, now: datetime) -> None:
+        """Book every load's use up to ``now`` from what its device shows."""
+        since = self.state.metered_until or now
+        book = DayBook(self.state.today, self.tz)
+        book.add(now, 0.0, None)  # a new local day starts its totals at zero
+        for load in self.loads.values():
+            state = self.state.load(load.id)
+            if isinstance(load, InterruptibleConfig):
+                if state.on_since is not None and state.on_since < now:
+                    book_run(
+                        load,
+                        state,
+                        state.on_since,
+                        now,
+                        tz=self.tz,
+                        price_at=self._price_at,
+                        book=book,
+                    )
+                    state.on_since = now
+                if not self._device_on(load):
+                    state.on_since = None
+                elif state.on_since is None:
+                    state.on_since = now
+            elif isinstance(load, CycleConfig) and since < now:
+                book_cycles(load, state, since, now, price_at=self._price_at, book=book)
+        self.state.today = book.totals
+        self.state.metered_until = max(now, since)
 
     # --- execution ------------------------------------------------------------
 
@@ -356,67 +684,54 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
 
     async def async_apply(self, now: datetime | None = None) -> None:
         """Apply the current slot of the plan to every load (idempotent)."""
-        now = now or dt_util.utcnow()
-        current = slot_start(now)
-        self._expire(now)
-        self._roll_day(now)
-        index = self.data.index(now) if self.data else None
-        for load in self.loads.values():
-            wanted = self.desired(load, now)
-            state = self.state.load(load.id)
-            if wanted is None:
-                continue
-            try:
-                await self.actuators[load.id].async_apply(wanted)
-            except ActuationError as err:
-                self._actuator_failed(load, str(err))
-                continue
-            self._actuator_ok(load)
-            if isinstance(load, CycleConfig) and wanted == ON:
-                instance = instance_at(load.window, self.tz, now)
-                if instance is not None:
-                    state.cycle_starts[instance.key] = current
-            if state.last_counted_slot != current:
-                self._count(load, state, wanted, current, index)
-            if state.applied != wanted:
-                self._fire_transition(load, state.applied, wanted)
-                state.applied = wanted
-        self.state.last_applied_slot = current
-        await self._async_save()
+        async with self._apply_lock:
+            now = now or dt_util.utcnow()
+            self._expire(now)
+            self._meter(now)
+            context = Context()
+            self._contexts.append(context.id)
+            for load in self.loads.values():
+                try:
+                    await self._async_apply_load(load, now, context)
+                except Exception as err:  # noqa: BLE001 - one load never stops the rest
+                    LOGGER.exception("Switching %s failed", load.name)
+                    self._actuator_failed(load, str(err) or repr(err))
+            self.state.last_applied_slot = slot_start(now)
+            self._meter(now)
+            await self._async_save()
         self.async_update_listeners()
 
-    def _count(
-        self,
-        load: LoadConfig,
-        state: LoadState,
-        wanted: str,
-        current: datetime,
-        index: int | None,
+    async def _async_apply_load(
+        self, load: LoadConfig, now: datetime, context: Context
     ) -> None:
-        """Book the slot's run and its energy and cost, once per slot."""
-        state.last_counted_slot = current
-        price = self.data.prices[index] if self.data and index is not None else None
-        energy = 0.0
-        if isinstance(load, InterruptibleConfig) and wanted == ON:
-            instance = instance_at(
-                load.window, self.tz, current, state.progress().requirement
-            )
+        """Put one load into the state the plan (or an override) wants."""
+        state = self.state.load(load.id)
+        wanted = self.desired(load, now)
+        if wanted is None:
+            if isinstance(load, InterruptibleConfig) and not isinstance(
+                self.actuators[load.id], EntitySwitch
+            ):
+                state.applied = None  # nobody commands it: not booked as running
+            return
+        if (
+            state.override is None
+            and load.id in self.manual_until
+            and self.manual_until[load.id] > now
+        ):
+            return  # switched by hand this half-hour: leave it
+        try:
+            await self.actuators[load.id].async_apply(wanted, context=context)
+        except ActuationError as err:
+            self._actuator_failed(load, str(err))
+            return
+        self._actuator_ok(load)
+        if isinstance(load, CycleConfig) and wanted == ON:
+            instance = instance_at(load.window, self.tz, now)
             if instance is not None:
-                state.runs[instance.key] = state.runs.get(instance.key, 0) + 1
-            energy = load.power_kw * 0.5
-        elif isinstance(load, CycleConfig):
-            for started in state.cycle_starts.values():
-                step = int((current - started) / SLOT)
-                if 0 <= step < len(load.profile_kwh):
-                    energy += load.profile_kwh[step]
-        if price is not None and energy:
-            self.state.today.energy_kwh += energy
-            self.state.today.cost += energy * price
-
-    def _roll_day(self, now: datetime) -> None:
-        day = now.astimezone(self.tz).date().isoformat()
-        if self.state.today.day != day:
-            self.state.today = DayTotals(day=day)
+                state.cycle_starts[instance.key] = slot_start(now)
+        if state.applied != wanted:
+            self._fire_transition(load, state.applied, wanted)
+            state.applied = wanted
 
     @callback
     def _fire_transition(
@@ -450,13 +765,14 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         key: str,
         placeholders: dict[str, str],
         translation_key: str | None = None,
+        severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
     ) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             f"{key}_{self.config_entry.entry_id}",
             is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
+            severity=severity,
             translation_key=translation_key or key,
             translation_placeholders=placeholders,
         )
@@ -464,14 +780,3 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     @callback
     def _clear_issue(self, key: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.config_entry.entry_id}")
-
-
-def _reading(hass: HomeAssistant, entity_id: str) -> tuple[float, str | None] | None:
-    """Return an entity's numeric state and unit, or None if it has none."""
-    state = hass.states.get(entity_id)
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    try:
-        return float(state.state), state.attributes.get("unit_of_measurement")
-    except ValueError:
-        return None

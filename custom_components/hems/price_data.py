@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
+from .const import PUBLISH_TIME
 from .prices import SLOT, PriceSlot
 
 
@@ -71,9 +72,39 @@ class PriceData:
         """Return the known slots of a local calendar day."""
         return self.between(*local_day_bounds(day, self.tz))
 
+    def missing(self, start: datetime, end: datetime) -> tuple[datetime, ...]:
+        """Return the starts of the half-hours in [start, end) without a price.
+
+        `start` is rounded down to its half-hour.  The planner treats these as
+        unpriced slots; the coordinator fetches from the first of them.
+        """
+        known = {slot.start for slot in self.between(slot_start(start), end)}
+        holes: list[datetime] = []
+        moment = slot_start(start)
+        while moment < end:
+            if moment not in known:
+                holes.append(moment)
+            moment += SLOT
+        return tuple(holes)
+
+    def missing_in_day(self, day: date) -> tuple[datetime, ...]:
+        """Return the starts of a local day's half-hours without a price."""
+        return self.missing(*local_day_bounds(day, self.tz))
+
     def day_complete(self, day: date) -> bool:
         """Return whether every half-hour of a local day has a price."""
-        return len(self.day(day)) == slots_in_day(day, self.tz)
+        return not self.missing_in_day(day)
+
+    def expected_span(self, now: datetime) -> tuple[datetime, datetime]:
+        """Return the UTC span whose prices should be known at `now`.
+
+        Today, and tomorrow too from `PUBLISH_TIME` (local) on.
+        """
+        local = now.astimezone(self.tz)
+        start, end = local_day_bounds(local.date(), self.tz)
+        if local.time() >= PUBLISH_TIME:
+            _, end = local_day_bounds(local.date() + timedelta(days=1), self.tz)
+        return start, end
 
     def day_stats(self, day: date) -> DayStats | None:
         """Return min/max/mean of a local day's known prices."""

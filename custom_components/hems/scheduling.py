@@ -7,11 +7,13 @@ started) is taken off, so a re-plan never repeats or moves a started run.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import itertools
+import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .const import PRICES_OVERDUE_TIME
 from .load_config import (
     BatteryConfig,
     CycleConfig,
@@ -62,11 +64,17 @@ def window_instances(
     return instances
 
 
+# A run a minute short of its half-hour still counts as the whole half-hour.
+RUN_TOLERANCE = 1 / 30
+# The day-ahead prices of a day run to 23:00 UK time (Agile).
+PRICE_DAY_END = time(23, 0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Progress:
-    """What already happened for a load: slots run and cycles started, by window."""
+    """What already happened for a load: half-hours run and cycles started."""
 
-    runs: Mapping[str, int] = field(default_factory=dict)
+    runs: Mapping[str, float] = field(default_factory=dict)
     cycle_starts: Mapping[str, datetime] = field(default_factory=dict)
     # A one-off requirement replacing the daily windows it overlaps.
     requirement: tuple[WindowInstance, int] | None = None
@@ -95,6 +103,8 @@ class PlannedWindow:
     cycle_cost: float | None = None
     deferred: bool = False
     summary: str = ""
+    # The first half-hour of the window whose price is not known yet.
+    unpriced_from: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +138,8 @@ class Schedule:
     import_limit_kw: float | None = None
     notes: tuple[str, ...] = ()
     limit_violation_kwh: float = 0.0
+    # The window instances this plan took into account ("load@key").
+    considered: frozenset[str] = frozenset()
 
     def index(self, when: datetime) -> int | None:
         """Return the index of the slot containing ``when``, if planned."""
@@ -152,6 +164,7 @@ class Schedule:
             "import_limit_kw": self.import_limit_kw,
             "notes": list(self.notes),
             "limit_violation_kwh": self.limit_violation_kwh,
+            "considered": sorted(self.considered),
             "loads": {
                 load_id: {
                     "on": list(load.on),
@@ -170,12 +183,11 @@ class Schedule:
                             "end": window.end.isoformat(),
                             "planned_slots": window.planned_slots,
                             "shortfall_slots": window.shortfall_slots,
-                            "cycle_start": window.cycle_start.isoformat()
-                            if window.cycle_start
-                            else None,
+                            "cycle_start": _iso(window.cycle_start),
                             "cycle_cost": window.cycle_cost,
                             "deferred": window.deferred,
                             "summary": window.summary,
+                            "unpriced_from": _iso(window.unpriced_from),
                         }
                         for window in load.windows
                     ],
@@ -186,49 +198,99 @@ class Schedule:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
-        """Restore from storage (raises KeyError/ValueError/TypeError if damaged)."""
-        parse = datetime.fromisoformat
-        return cls(
-            created=parse(data["created"]),
-            slot_starts=tuple(parse(start) for start in data["slot_starts"]),
-            prices=tuple(float(price) for price in data["prices"]),
-            cost=float(data["cost"]),
-            base_load_kw=float(data.get("base_load_kw", 0.0)),
-            import_limit_kw=data.get("import_limit_kw"),
-            notes=tuple(data.get("notes", ())),
-            limit_violation_kwh=float(data.get("limit_violation_kwh", 0.0)),
-            loads={
-                load_id: LoadSchedule(
-                    load_id=load_id,
-                    on=tuple(bool(on) for on in load["on"]),
-                    modes=tuple(load["modes"]) if load["modes"] is not None else None,
-                    soc_kwh=tuple(load["soc_kwh"]) if load.get("soc_kwh") else None,
-                    cycle_costs=tuple(load["cycle_costs"])
-                    if load.get("cycle_costs") is not None
-                    else None,
-                    kw=tuple(float(kw) for kw in load.get("kw", ())),
-                    energy_kwh=float(load["energy_kwh"]),
-                    cost=float(load["cost"]),
-                    windows=tuple(
-                        PlannedWindow(
-                            key=window["key"],
-                            start=parse(window["start"]),
-                            end=parse(window["end"]),
-                            planned_slots=int(window["planned_slots"]),
-                            shortfall_slots=int(window["shortfall_slots"]),
-                            cycle_start=parse(window["cycle_start"])
-                            if window["cycle_start"]
-                            else None,
-                            cycle_cost=window["cycle_cost"],
-                            deferred=bool(window["deferred"]),
-                            summary=str(window["summary"]),
-                        )
-                        for window in load["windows"]
-                    ),
+        """Restore from storage; raise ValueError if anything cannot be trusted."""
+        try:
+            schedule = _schedule_from_dict(data)
+        except (AttributeError, KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"stored plan: {err!r}") from None
+        count = len(schedule.slot_starts)
+        lengths = {"prices": (len(schedule.prices), count)}
+        for load in schedule.loads.values():
+            lengths[f"{load.load_id}.on"] = (len(load.on), count)
+            for name, values, expected in (
+                ("modes", load.modes, count),
+                ("cycle_costs", load.cycle_costs, count),
+                ("kw", load.kw or None, count),
+                ("soc_kwh", load.soc_kwh, count + 1),
+            ):
+                if values is not None:
+                    lengths[f"{load.load_id}.{name}"] = (len(values), expected)
+        for name, (length, expected) in lengths.items():
+            if length != expected:
+                raise ValueError(
+                    f"stored plan: {name} has {length} values for {expected}"
                 )
-                for load_id, load in data["loads"].items()
-            },
-        )
+        return schedule
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _aware(value: Any) -> datetime:
+    """Parse a stored time; one without a time zone cannot be trusted."""
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return moment
+
+
+def _finite(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _optional(parse: Any, value: Any) -> Any:
+    return None if value is None else parse(value)
+
+
+def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
+    return Schedule(
+        created=_aware(data["created"]),
+        slot_starts=tuple(_aware(start) for start in data["slot_starts"]),
+        prices=tuple(_finite(price) for price in data["prices"]),
+        cost=_finite(data["cost"]),
+        base_load_kw=_finite(data.get("base_load_kw", 0.0)),
+        import_limit_kw=_optional(_finite, data.get("import_limit_kw")),
+        notes=tuple(str(note) for note in data.get("notes", ())),
+        limit_violation_kwh=_finite(data.get("limit_violation_kwh", 0.0)),
+        considered=frozenset(str(key) for key in data.get("considered", ())),
+        loads={
+            str(load_id): LoadSchedule(
+                load_id=str(load_id),
+                on=tuple(bool(on) for on in load["on"]),
+                modes=_optional(lambda m: tuple(str(x) for x in m), load.get("modes")),
+                soc_kwh=_optional(
+                    lambda socs: tuple(_finite(x) for x in socs), load.get("soc_kwh")
+                ),
+                cycle_costs=_optional(
+                    lambda costs: tuple(_optional(_finite, x) for x in costs),
+                    load.get("cycle_costs"),
+                ),
+                kw=tuple(_finite(kw) for kw in load.get("kw", ())),
+                energy_kwh=_finite(load["energy_kwh"]),
+                cost=_finite(load["cost"]),
+                windows=tuple(
+                    PlannedWindow(
+                        key=str(window["key"]),
+                        start=_aware(window["start"]),
+                        end=_aware(window["end"]),
+                        planned_slots=int(window["planned_slots"]),
+                        shortfall_slots=int(window["shortfall_slots"]),
+                        cycle_start=_optional(_aware, window["cycle_start"]),
+                        cycle_cost=_optional(_finite, window["cycle_cost"]),
+                        deferred=bool(window["deferred"]),
+                        summary=str(window["summary"]),
+                        unpriced_from=_optional(_aware, window.get("unpriced_from")),
+                    )
+                    for window in load["windows"]
+                ),
+            )
+            for load_id, load in data["loads"].items()
+        },
+    )
 
 
 def horizon_slots(prices: Sequence[PriceSlot], start: datetime) -> list[PriceSlot]:
@@ -252,20 +314,40 @@ class BuiltProblem:
     problem: Problem
     owners: Mapping[str, tuple[str, WindowInstance | None]]
     skipped: Mapping[str, list[PlannedWindow]]
+    considered: frozenset[str] = frozenset()
+
+
+def prices_expected_until(now: datetime, tz: ZoneInfo) -> datetime:
+    """Return the end of the prices that should be published by ``now``.
+
+    Tomorrow's day-ahead prices (to 23:00 UK time) appear at about 16:00;
+    from ``PRICES_OVERDUE_TIME`` on they are overdue.
+    """
+    local = now.astimezone(tz)
+    day = local.date()
+    if local.time() >= PRICES_OVERDUE_TIME:
+        day += timedelta(days=1)
+    return datetime.combine(day, PRICE_DAY_END, tzinfo=tz).astimezone(UTC)
 
 
 def _relevant(
     window: DailyWindow, tz: ZoneInfo, now: datetime, h0: datetime, h1: datetime
 ) -> list[WindowInstance]:
-    """Return instances to plan: started ones, and ones wholly inside known prices."""
+    """Return instances to plan: those wholly priced, started or overdue.
+
+    A window whose later prices are not known yet waits for them while they
+    may still come; once it has opened, or its prices are overdue, its priced
+    part is planned (the rest is a shortfall, re-planned when prices arrive).
+    """
     first = h0.astimezone(tz).date() - timedelta(days=1)
     last = h1.astimezone(tz).date()
+    due = prices_expected_until(now, tz)
     return [
         instance
         for instance in window_instances(window, tz, first, last)
         if instance.end > h0
         and instance.start < h1
-        and (instance.end <= h1 or instance.start <= now)
+        and (instance.end <= h1 or instance.start <= now or h1 < due)
     ]
 
 
@@ -316,7 +398,7 @@ def _interruptible(
     asked = load.slots
     if done.requirement is not None and instance == done.requirement[0]:
         asked = done.requirement[1]
-    needed = max(asked - done.runs.get(instance.key, 0), 0)
+    needed = max(math.ceil(asked - done.runs.get(instance.key, 0) - RUN_TOLERANCE), 0)
     if needed == 0 and load.opportunistic_price is None:
         return None
     max_price = None
@@ -370,6 +452,7 @@ def build_problem(
     planner_loads: list[Load] = []
     owners: dict[str, tuple[str, WindowInstance | None]] = {}
     skipped: dict[str, list[PlannedWindow]] = {}
+    considered: set[str] = set()
     for load in loads:
         done = progress.get(load.id, Progress())
         if isinstance(load, BatteryConfig):
@@ -379,6 +462,7 @@ def build_problem(
         if isinstance(load, CycleConfig):
             _add_running_cycle(load, done, base, h0)
         for instance in _instances(load, done, tz=tz, now=now, h0=h0, h1=h1):
+            considered.add(f"{load.id}@{instance.key}")
             window = Window(start=max(instance.start, h0), end=min(instance.end, h1))
             item: Load | PlannedWindow | None
             if isinstance(load, CycleConfig):
@@ -397,7 +481,12 @@ def build_problem(
         import_limit_kw=site.import_limit_kw,
         loads=tuple(planner_loads),
     )
-    return BuiltProblem(problem=problem, owners=owners, skipped=skipped)
+    return BuiltProblem(
+        problem=problem,
+        owners=owners,
+        skipped=skipped,
+        considered=frozenset(considered),
+    )
 
 
 def _add_running_cycle(
@@ -490,6 +579,7 @@ def schedule_from_plan(
                     cycle_cost=cycle_cost,
                     deferred=start is None,
                     summary=explanation.summary if explanation else "",
+                    unpriced_from=problem.end if instance.end > problem.end else None,
                 )
             )
             continue
@@ -506,6 +596,7 @@ def schedule_from_plan(
                 planned_slots=sum(flags),
                 shortfall_slots=explanation.shortfall_slots if explanation else 0,
                 summary=explanation.summary if explanation else "",
+                unpriced_from=problem.end if instance.end > problem.end else None,
             )
         )
     costs = _cycle_costs(built)
@@ -535,6 +626,7 @@ def schedule_from_plan(
         import_limit_kw=problem.import_limit_kw,
         notes=plan.notes,
         limit_violation_kwh=plan.limit_violation_kwh,
+        considered=built.considered,
     )
 
 
@@ -599,6 +691,7 @@ def keep_current_slot(
         import_limit_kw=new.import_limit_kw,
         notes=new.notes,
         limit_violation_kwh=new.limit_violation_kwh,
+        considered=new.considered,
     )
 
 

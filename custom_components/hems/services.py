@@ -1,6 +1,6 @@
 """Services: re-plan, override a load, set a one-off requirement."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntryState
@@ -74,10 +74,27 @@ def _resolve(
     )
 
 
-def _aware(value: datetime) -> datetime:
-    return dt_util.as_utc(
+# The furthest an override or a requirement may reach: beyond it, the
+# Automatic switch (off) is the way to leave a load alone.
+MAX_AHEAD = timedelta(days=366)
+
+
+def _aware(value: datetime, now: datetime) -> datetime:
+    """Return ``value`` in UTC (local time if it has no zone); at most a year on."""
+    local = (
         value if value.tzinfo else value.replace(tzinfo=dt_util.get_default_time_zone())
     )
+    try:
+        moment = dt_util.as_utc(local)
+    except OverflowError:
+        moment = None
+    if moment is None or moment > now + MAX_AHEAD:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="time_too_far",
+            translation_placeholders={"time": str(value)},
+        )
+    return moment
 
 
 async def _async_replan(call: ServiceCall) -> None:
@@ -87,8 +104,7 @@ async def _async_replan(call: ServiceCall) -> None:
             translation_domain=DOMAIN, translation_key="not_loaded"
         )
     for coordinator in coordinators:
-        await coordinator.async_refresh()
-        await coordinator.async_apply()
+        await coordinator.async_replan()
 
 
 async def _async_override(call: ServiceCall) -> None:
@@ -103,7 +119,7 @@ async def _async_override(call: ServiceCall) -> None:
         )
     now = dt_util.utcnow()
     until = (
-        _aware(call.data[ATTR_UNTIL])
+        _aware(call.data[ATTR_UNTIL], now)
         if ATTR_UNTIL in call.data
         else slot_start(now) + SLOT
     )
@@ -124,9 +140,9 @@ async def _async_set_requirement(call: ServiceCall) -> None:
             translation_key="no_requirement",
             translation_placeholders={"load": load.name},
         )
-    by = _aware(call.data[ATTR_BY])
-    hours = call.data[ATTR_HOURS]
     now = dt_util.utcnow()
+    by = _aware(call.data[ATTR_BY], now)
+    hours = call.data[ATTR_HOURS]
     if by <= now:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

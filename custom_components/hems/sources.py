@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 
 from .const import PUBLISH_TIME
-from .price_data import local_day_bounds
+from .price_data import PriceData
 from .prices import (
     OctopusClient,
     PriceSlot,
@@ -35,7 +35,7 @@ class PriceSource(Protocol):
 
 @dataclass(kw_only=True)
 class OctopusApiSource:
-    """The public Octopus REST API, fetching from the end of what is known."""
+    """The public Octopus REST API, fetching from the first missing half-hour."""
 
     client: OctopusClient
     product: str
@@ -48,11 +48,18 @@ class OctopusApiSource:
         return f"octopus:{self.product}:{self.region}"
 
     async def async_fetch(self, known: Sequence[PriceSlot], now: datetime) -> RateFetch:
-        """Fetch the unit rates after the last known slot (or from today)."""
-        today_start, _ = local_day_bounds(now.astimezone(self.tz).date(), self.tz)
-        period_from = today_start
-        if known and known[-1].end > today_start:
-            period_from = known[-1].end
+        """Fetch the unit rates from the earliest hole in what should be known.
+
+        That is today and, after publication, tomorrow: a record the API
+        rejected earlier (or left out) is asked for again, so a correction
+        fills the hole.  With no hole, ask from the end of what is known.
+        """
+        data = PriceData(slots=tuple(known), tz=self.tz)
+        start, end = data.expected_span(now)
+        if holes := data.missing(start, end):
+            period_from = holes[0]
+        else:
+            period_from = max(start, known[-1].end) if known else start
         return await self.client.unit_rates(
             self.product, self.region, period_from=period_from
         )

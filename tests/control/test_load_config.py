@@ -140,7 +140,7 @@ def test_wet_goods_and_battery() -> None:
         ),
         (
             {"kind": "immersion", "power_kw": 3, "hours": 2, "actuator": {"type": "x"}},
-            "actuator",
+            "actuator.type",
             "unknown type",
         ),
     ],

@@ -56,7 +56,10 @@ class FakeOctopus:
 
     Only records starting before ``published_until`` are served, so a test moves
     the publication of tomorrow's prices by moving that time. ``failures`` holds
-    responses (a status or an exception) returned, in order, instead of data.
+    responses (a status or an exception) returned, in order, instead of data,
+    failing statuses carrying ``retry_after``. ``patches`` changes fields of the
+    records starting at a time (e.g. a null price); ``loop_next`` makes every
+    page's ``next`` link point back at the page itself.
     """
 
     published_until: datetime
@@ -64,6 +67,9 @@ class FakeOctopus:
     failures: list[HTTPStatus | Exception | str] = field(default_factory=list)
     rate_requests: list[URL] = field(default_factory=list)
     extra_records: list[dict[str, Any]] = field(default_factory=list)
+    retry_after: str = "120"
+    patches: dict[datetime, dict[str, Any]] = field(default_factory=dict)
+    loop_next: bool = False
 
     def records(self, period_from: datetime | None) -> list[dict[str, Any]]:
         """Return the published records from ``period_from``, newest first."""
@@ -74,6 +80,10 @@ class FakeOctopus:
             and (period_from is None or start >= period_from)
             and start >= self.published_until - timedelta(days=4)
         ]
+        for record in records:
+            record.update(
+                self.patches.get(datetime.fromisoformat(record["valid_from"]), {})
+            )
         records.extend(self.extra_records)
         records.sort(key=lambda record: record["valid_from"], reverse=True)
         return records
@@ -96,7 +106,7 @@ class FakeOctopus:
                     headers={"Content-Type": "application/json"},
                 )
             return AiohttpClientMockResponse(
-                method, url, status=failure, headers={"Retry-After": "120"}
+                method, url, status=failure, headers={"Retry-After": self.retry_after}
             )
         if url.path.endswith("/products/"):
             return self._json(method, url, products_page())
@@ -122,12 +132,13 @@ class FakeOctopus:
         page = int(url.query.get("page", 1))
         chunk = records[(page - 1) * size : page * size]
         more = page * size < len(records)
+        next_link = str(url.update_query(page=page + 1)) if more else None
         return self._json(
             method,
             url,
             {
                 "count": len(records),
-                "next": str(url.update_query(page=page + 1)) if more else None,
+                "next": str(url) if self.loop_next else next_link,
                 "previous": None,
                 "results": chunk,
             },

@@ -123,7 +123,8 @@ async def tick(
 ) -> None:
     freezer.move_to(when)
     async_fire_time_changed(hass, when)
-    await hass.async_block_till_done()
+    # Time listeners run as background tasks (a re-plan among them).
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def planned_on(entry: MockConfigEntry, load_id: str) -> list[datetime]:

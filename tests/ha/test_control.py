@@ -91,13 +91,27 @@ async def test_loads_follow_the_plan_through_the_night(
     assert average == pytest.approx(cost * 100 / energy, abs=0.01)
 
 
+async def _run_night(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first: datetime
+) -> set[datetime]:
+    """Tick every half-hour after ``first`` until 07:00; return when the car ran."""
+    ran = {first}
+    slot = first + SLOT
+    while slot < datetime(2020, 9, 28, 7, tzinfo=UTC):
+        await tick(hass, freezer, slot)
+        if hass.states.get("input_boolean.car").state == STATE_ON:
+            ran.add(slot)
+        slot += SLOT
+    return ran
+
+
 async def test_restart_mid_run_keeps_the_plan_and_the_count(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     octopus: FakeOctopus,
     devices: None,
 ) -> None:
-    """After a restart the plan is restored and the running slot applied at once."""
+    """After a restart the plan is restored and the running slot goes on."""
     freezer.move_to(EVENING)
     octopus.published_until = PUBLISHED
     entry = await set_up(hass, (CAR, "car"))
@@ -106,8 +120,35 @@ async def test_restart_mid_run_keeps_the_plan_and_the_count(
     await tick(hass, freezer, first)
     assert hass.states.get("input_boolean.car").state == STATE_ON
 
-    # Home Assistant restarts 10 minutes into the slot, with the API down.
+    # Home Assistant restarts 10 minutes into the slot, with the API down; the
+    # plug stays on meanwhile.
     octopus.failures = [TimeoutError()] * 20
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.move_to(first + timedelta(minutes=10))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("input_boolean.car").state == STATE_ON
+    assert planned_on(entry, "car") == car_slots
+
+    # Running the rest of the night gives exactly the four planned slots.
+    assert sorted(await _run_night(hass, freezer, first)) == car_slots
+    runs = entry.runtime_data.plan.state.load("car").runs
+    assert sum(runs.values()) == pytest.approx(4, abs=0.01)
+
+
+async def test_restart_with_the_plug_off_makes_up_for_the_lost_time(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A plug that went off while HA was down is switched on and the loss re-planned."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"))
+    car_slots = planned_on(entry, "car")
+    first = car_slots[0]
+    await tick(hass, freezer, first)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.services.async_call(
         "input_boolean", "turn_off", {"entity_id": "input_boolean.car"}, blocking=True
@@ -116,17 +157,12 @@ async def test_restart_mid_run_keeps_the_plan_and_the_count(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get("input_boolean.car").state == STATE_ON
-    assert planned_on(entry, "car") == car_slots
 
-    # Running the rest of the night gives exactly the four planned slots.
-    ran = {first}
-    slot = first + SLOT
-    while slot < datetime(2020, 9, 28, 7, tzinfo=UTC):
-        await tick(hass, freezer, slot)
-        if hass.states.get("input_boolean.car").state == STATE_ON:
-            ran.add(slot)
-        slot += SLOT
-    assert sorted(ran) == car_slots
+    # The ten minutes lost cost one more half-hour: two hours are delivered.
+    ran = await _run_night(hass, freezer, first)
+    assert len(ran) == len(car_slots) + 1
+    runs = entry.runtime_data.plan.state.load("car").runs
+    assert sum(runs.values()) == pytest.approx(4 + 2 / 3, abs=0.01)
 
 
 async def test_replan_while_running_does_not_flap(

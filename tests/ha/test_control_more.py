@@ -99,8 +99,12 @@ async def test_damaged_stored_plan_is_replaced(
         "data": {"state": {"loads": {"car": {"runs": {"x": "many"}}}}, "schedule": {}},
     }
     entry = await set_up(hass, (CAR, "car"))
-    assert "Ignoring a damaged stored plan" in caplog.text
+    assert "Ignoring stored state that cannot be trusted" in caplog.text
+    assert "state.loads.car.runs.x = 'many'" in caplog.text
     assert len(planned_on(entry, "car")) == 4
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "plan_store_damaged_HEMS")
+    assert issue is not None
+    assert issue.translation_placeholders["count"] == "1"
 
 
 async def test_switch_recovers_and_stops(

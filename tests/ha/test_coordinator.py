@@ -164,8 +164,13 @@ async def test_repair_issue_when_tomorrow_missing_at_20(
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["date"] == "2020-09-28"
 
+    assert issue.translation_placeholders["missing"] == "48"
+
+    # After 18:00 a missing day is asked for every 30 minutes.
     octopus.published_until = TOMORROW_END
     await advance(hass, freezer, datetime(2020, 9, 27, 19, 10, tzinfo=UTC))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await advance(hass, freezer, datetime(2020, 9, 27, 19, 20, 30, tzinfo=UTC))
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -384,5 +389,5 @@ async def test_bad_cached_records_are_skipped(
         },
     }
     await set_up(hass, octopus_entry)
-    assert "Ignoring a cached price" in caplog.text
+    assert "Ignoring part of stored" in caplog.text
     assert float(price_state(hass, "current_price")) == 12.5

@@ -19,6 +19,7 @@ import pytest
 from custom_components.hems.prices import (
     DEFAULT_BASE_URL,
     MAX_PAGES,
+    MAX_RETRY_AFTER,
     InvalidPriceRecord,
     OctopusAuthenticationError,
     OctopusClient,
@@ -284,14 +285,88 @@ async def test_direct_debit_rates_win_over_non_direct_debit(
 # --- pagination guards -----------------------------------------------------
 
 
-async def test_endless_next_links_stop_at_the_page_cap(
+@pytest.mark.parametrize(
+    ("first_next", "second_next", "values"),
+    [
+        ("?page=2", "?page=2", [2.0, 1.0]),
+        ("?page=2", "?page_size=1500", [2.0, 1.0]),
+        ("?page_size=1500", None, [1.0]),
+    ],
+    ids=["page_2_to_itself", "back_to_page_1", "page_1_to_itself"],
+)
+async def test_looping_next_link_keeps_the_prices_read(
+    octopus: FakeOctopus,
+    client: OctopusClient,
+    first_next: str,
+    second_next: str | None,
+    values: list[float],
+) -> None:
+    """A `next` link to a page already read ends the walk; nothing is dropped."""
+    first = page(
+        [rate("2020-09-28T21:30:00Z", 1.0)], octopus.url(RATES_PATH) + first_next
+    )
+    second = page(
+        [rate("2020-09-28T21:00:00Z", 2.0)],
+        None if second_next is None else octopus.url(RATES_PATH) + second_next,
+    )
+    serve_pages(octopus, RATES_PATH, first, second)
+
+    fetch = await client.unit_rates(PRODUCT, "C")
+
+    assert len(octopus.requests) == len(values)
+    assert [s.value for s in fetch.slots] == values
+    assert fetch.rejected == ()
+    assert fetch.incomplete is not None
+    assert "loops back" in fetch.incomplete
+
+
+async def test_runaway_next_links_stop_at_the_page_cap_keeping_the_prices(
     octopus: FakeOctopus, client: OctopusClient
 ) -> None:
-    octopus.route_json(RATES_PATH, page([], octopus.url(RATES_PATH) + "?page=2"))
+    """Ever new `next` links stop at MAX_PAGES; the pages read so far are kept."""
+    start = datetime(2020, 9, 28, 21, 30, tzinfo=UTC)
 
-    with pytest.raises(OctopusResponseError, match=f"more than {MAX_PAGES} pages"):
-        await client.unit_rates(PRODUCT, "C")
+    async def handler(request: web.Request) -> web.Response:
+        number = int(request.query.get("page", "1"))
+        when = start - (number - 1) * timedelta(minutes=30)
+        record = rate(when.strftime("%Y-%m-%dT%H:%M:%SZ"), float(number))
+        return json_response(page([record], f"?page={number + 1}"))
+
+    octopus.route(RATES_PATH, handler)
+
+    fetch = await client.unit_rates(PRODUCT, "C")
+
     assert len(octopus.requests) == MAX_PAGES
+    assert len(fetch.slots) == MAX_PAGES
+    assert fetch.slots[-1].value == 1.0
+    assert fetch.incomplete is not None
+    assert f"{MAX_PAGES} pages" in fetch.incomplete
+
+
+async def test_complete_answer_has_no_note(
+    octopus: FakeOctopus, client: OctopusClient
+) -> None:
+    serve_pages(octopus, RATES_PATH, page([rate("2020-09-28T21:30:00Z", 1.0)]))
+
+    fetch = await client.unit_rates(PRODUCT, "C")
+
+    assert fetch.incomplete is None
+
+
+async def test_looping_product_pages_keep_the_products_read(
+    octopus: FakeOctopus, client: OctopusClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    page1 = load_fixture("octopus_products.json")
+    page1["next"] = (
+        octopus.url(PRODUCTS_PATH) + "?is_variable=true&brand=OCTOPUS_ENERGY"
+    )
+    serve_pages(octopus, PRODUCTS_PATH, page1)
+
+    products = await client.agile_products()
+
+    assert len(octopus.requests) == 1
+    assert products
+    assert "loops back" in caplog.text
 
 
 async def test_relative_next_link_is_followed(
@@ -447,6 +522,14 @@ async def test_server_dropping_the_connection_is_a_connection_error(
         ("-3", None),
         ("nan", None),
         (None, None),
+        ("86400", 86400.0),
+        ("1e15", MAX_RETRY_AFTER),
+        ("inf", MAX_RETRY_AFTER),
+        ("1e400", MAX_RETRY_AFTER),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER),
+        ("Mon, 99 Foo 2020 99:99:99 GMT", None),
+        ("", None),
+        (" 17 ", 17.0),
     ],
 )
 async def test_rate_limit_carries_retry_after(

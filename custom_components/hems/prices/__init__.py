@@ -22,6 +22,7 @@ from .models import REGIONS, MergeResult, PriceSlot, Product, RateFetch
 from .octopus import (
     DEFAULT_BASE_URL,
     MAX_PAGES,
+    MAX_RETRY_AFTER,
     UNIT_RATES_PAGE_SIZE,
     OctopusClient,
     tariff_code,
@@ -41,6 +42,7 @@ __all__ = [
     "HISTORY_HEADER",
     "MAX_PAGES",
     "MAX_PRICE",
+    "MAX_RETRY_AFTER",
     "MIN_PRICE",
     "REGIONS",
     "SLOT",

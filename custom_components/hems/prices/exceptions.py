@@ -25,7 +25,8 @@ class OctopusRateLimitError(OctopusConnectionError):
     """The API answered HTTP 429 Too Many Requests.
 
     `retry_after` is the delay in seconds the server asked for (from the
-    Retry-After header), or None when it did not say or said it unreadably.
+    Retry-After header, at most `octopus.MAX_RETRY_AFTER`), or None when it did
+    not say or said it unreadably.
     """
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:

@@ -152,7 +152,12 @@ class MergeResult:
 
 @dataclass(frozen=True, slots=True)
 class RateFetch:
-    """Slots read from a source (ascending, de-duplicated) and the rejected records."""
+    """Slots read from a source (ascending, de-duplicated) and the rejected records.
+
+    `incomplete` says why the source's answer was read only in part (e.g. a
+    looping `next` link), or is None; the slots read are valid either way.
+    """
 
     slots: tuple[PriceSlot, ...]
     rejected: tuple[str, ...]
+    incomplete: str | None = None

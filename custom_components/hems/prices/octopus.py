@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import json
+import logging
 import math
 import re
 from typing import Any, Final
@@ -34,10 +35,13 @@ from .validation import merge_slots, parse_rate
 
 DEFAULT_BASE_URL: Final = "https://api.octopus.energy/v1"
 MAX_PAGES: Final = 50
-"""Most pages followed through `next` links before giving up (a loop guard)."""
+"""Most pages read through `next` links; the rest of a longer answer is left out."""
+MAX_RETRY_AFTER: Final = 86400.0
+"""Longest delay (s) a Retry-After header is read as; a later or infinite one is cut."""
 UNIT_RATES_PAGE_SIZE: Final = 1500
 """The API's largest page size: 31 days of half-hours fit in one page."""
 
+_LOGGER = logging.getLogger(__name__)
 _FAVOURED_PAYMENT_METHOD: Final = "DIRECT_DEBIT"
 _PRODUCT_CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9-]*")
 _ACCOUNT_NUMBER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -80,22 +84,35 @@ def _iso_z(moment: datetime, name: str) -> str:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
-    """Return the delay of a Retry-After header (seconds or HTTP date), or None."""
-    if value is None:
+    """Return the delay of a Retry-After header in seconds, or None.
+
+    Accepts delay-seconds and HTTP dates.  A negative, NaN or unreadable value is
+    None; a date in the past is 0; anything above `MAX_RETRY_AFTER` (even
+    infinite) is `MAX_RETRY_AFTER`, so the result always fits a `timedelta`.
+    """
+    if value is None or not (text := value.strip()):
         return None
     try:
-        seconds = float(value)
+        seconds = float(text)
     except ValueError:
         try:
-            when = parsedate_to_datetime(value)
-        except TypeError, ValueError:
+            when = parsedate_to_datetime(text)
+        except TypeError, ValueError, IndexError, OverflowError:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    if not math.isfinite(seconds) or seconds < 0:
+        seconds = (when - datetime.now(UTC)).total_seconds()
+        return min(max(0.0, seconds), MAX_RETRY_AFTER)
+    if math.isnan(seconds) or seconds < 0:
         return None
-    return seconds
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+def _page_key(url: URL) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Return what identifies a page: the URL without fragment, query sorted."""
+    return str(url.with_query(None).with_fragment(None)), tuple(
+        sorted(url.query.items())
+    )
 
 
 class OctopusClient:
@@ -220,18 +237,26 @@ class OctopusClient:
             return OctopusConnectionError(f"{what}: server error HTTP {status}")
         return OctopusError(f"{what}: unexpected HTTP {status}{suffix}")
 
-    async def _get_pages(self, url: URL, params: Mapping[str, str]) -> list[list[Any]]:
-        """GET a paginated list, following `next` links; return each page's results."""
+    async def _get_pages(
+        self, url: URL, params: Mapping[str, str]
+    ) -> tuple[list[list[Any]], str | None]:
+        """GET a paginated list, following `next` links.
+
+        Return each page's results and, when the walk was cut short, why: a
+        `next` link back to a page already read (a loop) or more than
+        `MAX_PAGES` pages.  The pages read until then are kept.
+        """
         pages: list[list[Any]] = []
-        current: URL | None = url
-        query: Mapping[str, str] | None = params
+        current: URL | None = url.update_query(params)
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         while current is not None:
             if len(pages) == MAX_PAGES:
-                raise OctopusResponseError(
-                    f"GET {url.path}: more than {MAX_PAGES} pages, stopped "
-                    "following 'next' links"
+                return pages, (
+                    f"GET {url.path}: stopped after {MAX_PAGES} pages; "
+                    "later pages were not read"
                 )
-            data = await self._get(current, params=query)
+            seen.add(_page_key(current))
+            data = await self._get(current)
             where = f"GET {url.path} page {len(pages) + 1}"
             if "results" not in data:
                 raise OctopusResponseError(f"{where}: field 'results' is missing")
@@ -243,8 +268,12 @@ class OctopusClient:
                 )
             pages.append(results)
             current = self._next_url(current, data.get("next"), where)
-            query = None
-        return pages
+            if current is not None and _page_key(current) in seen:
+                return pages, (
+                    f"{where}: field 'next' loops back to a page already read "
+                    f"({current.path_qs}); stopped after {len(pages)} pages"
+                )
+        return pages, None
 
     def _next_url(self, current: URL, link: object, where: str) -> URL | None:
         if link is None:
@@ -267,9 +296,11 @@ class OctopusClient:
         out; products without `available_from` sort last.
         """
         url = URL(f"{self._base_url}/products/")
-        pages = await self._get_pages(
+        pages, incomplete = await self._get_pages(
             url, {"brand": "OCTOPUS_ENERGY", "is_variable": "true"}
         )
+        if incomplete is not None:
+            _LOGGER.warning("Product list read in part: %s", incomplete)
         products: list[Product] = []
         for page_number, results in enumerate(pages, start=1):
             for index, item in enumerate(results):
@@ -308,8 +339,10 @@ class OctopusClient:
     ) -> RateFetch:
         """Return the half-hourly unit rates of `product` in `region`.
 
-        Pages are followed to the end.  Unusable records are reported in
-        `rejected` (with page, index and reason) and the rest kept.  When a slot
+        Pages are followed to the end; a `next` link loop or more than
+        `MAX_PAGES` pages ends the walk with the records read so far and the
+        reason in `incomplete`.  Unusable records are reported in `rejected`
+        (with page, index and reason) and the rest kept.  When a slot
         is published for several payment methods, the DIRECT_DEBIT (or null)
         rate wins over NON_DIRECT_DEBIT.  Slots are returned ascending.
         """
@@ -334,7 +367,8 @@ class OctopusClient:
         )
         rejected: list[str] = []
         parsed: list[tuple[PriceSlot, str | None]] = []
-        for page_number, results in enumerate(await self._get_pages(url, params), 1):
+        pages, incomplete = await self._get_pages(url, params)
+        for page_number, results in enumerate(pages, 1):
             for index, record in enumerate(results):
                 where = f"{tariff} page {page_number} record {index}"
                 try:
@@ -352,7 +386,7 @@ class OctopusClient:
         )
         merged = merge_slots((), kept)
         rejected.extend(f"{tariff}: {message}" for message in merged.rejected)
-        return RateFetch(merged.slots, tuple(rejected))
+        return RateFetch(merged.slots, tuple(rejected), incomplete)
 
     async def validate_account(self, account_number: str) -> None:
         """Check that the API key may read `account_number` (e.g. 'A-1234ABCD').
