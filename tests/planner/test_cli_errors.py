@@ -289,6 +289,14 @@ def test_output_into_a_missing_folder_fails_before_the_replay(
     )
 
 
+def test_json_that_fails_while_written_is_one_line(folder: Path) -> None:
+    """A full disk (/dev/full) passes the checks and fails on writing."""
+    done = backtest(folder, "--json", "/dev/full")
+    assert done.status == 2
+    assert "days replayed: 4" in done.out  # the report came first
+    assert done.err == "hems: error: --json: /dev/full: No space left on device\n"
+
+
 def test_backtest_json_is_strict_json(folder: Path) -> None:
     done = backtest(folder, "--json", "days.json")
     assert done.status == 0, done.err

@@ -393,7 +393,12 @@ def run_backtest_cli(args: argparse.Namespace) -> int:
     results = replay(household, prices, first, last, progress=progress)
     sys.stdout.write(report(results, quiet=args.quiet) + "\n")
     if json_out is not None:
-        json_out.write_text(_results_json(results), encoding="utf-8")
+        try:
+            json_out.write_text(_results_json(results), encoding="utf-8")
+        except OSError as err:  # e.g. the disk filled up during the replay
+            raise ProblemError(
+                f"--json: {shown(json_out)}", err.strerror or str(err)
+            ) from None
     if plot_out is not None:
         plot(results, plot_out)
     return 0
