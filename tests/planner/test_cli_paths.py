@@ -189,3 +189,17 @@ def test_paths_under_the_roots_own_folders_are_read_from_the_host(
     assert missing.stderr == (
         "hems: error: /etc/hems/missing.json: No such file or directory\n"
     )
+    # relative, climbing from the caller's folder into /etc: the caller's /etc
+    caller = tmp_path / "caller"
+    caller.mkdir()
+    climb = "../" * (len(caller.parts) - 1) + "etc/hems/p.json"
+    relative = subprocess.run(  # noqa: S603
+        [*runner, "plan", climb],
+        cwd=caller,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert relative.returncode == 0, relative.stderr
+    assert json.loads(relative.stdout) == json.loads(done.stdout)

@@ -183,7 +183,7 @@ def _profiles(named: Any, base_dir: Path) -> dict[str, tuple[float, ...]]:
     if not named:
         return {}
     given = Path(str(named))
-    path = user_path(given) if given.is_absolute() else base_dir / given
+    path = user_path(given if given.is_absolute() else Path(shown(base_dir)) / given)
     try:
         return read_profiles(path)
     except OSError as err:

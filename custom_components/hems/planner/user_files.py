@@ -22,10 +22,23 @@ def _host_root() -> Path | None:
 
 
 def user_path(text: str | Path) -> Path:
-    """Return where this process finds the caller's path ``text``."""
+    """Return where this process finds the caller's path ``text``.
+
+    A relative path climbing out (``..``) is resolved as the caller's system
+    would, lexically from the working directory, since it may end in one of
+    the root's own folders.
+    """
     path = Path(text)
     host = _host_root()
-    if host is None or not path.is_absolute() or len(path.parts) < 2:  # noqa: PLR2004
+    if host is None:
+        return path
+    if not path.is_absolute():
+        if ".." not in path.parts:
+            return path  # from the working directory, the caller's own
+        path = Path(shown(Path.cwd())) / path
+    if ".." in path.parts:
+        path = Path(os.path.normpath(path))
+    if len(path.parts) < 2:  # noqa: PLR2004 - "/" itself
         return path
     top = path.parts[1]
     try:
