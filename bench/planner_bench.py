@@ -16,9 +16,11 @@ import sys
 import time
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "custom_components" / "hems"))
+sys.path.insert(0, str(REPO / "scripts"))
+from hems_planner import load_planner  # noqa: E402 - the planner without HA
 
-from planner import (  # noqa: E402
+load_planner()
+from custom_components.hems.planner import (  # noqa: E402
     Battery,
     CycleLoad,
     InfeasibleError,
@@ -30,10 +32,10 @@ from planner import (  # noqa: E402
     rule_decisions,
     simulate,
 )
-from planner.backtest import read_prices  # noqa: E402
-from planner.household import read_profiles  # noqa: E402
+from custom_components.hems.planner.backtest import read_prices  # noqa: E402
+from custom_components.hems.planner.household import read_profiles  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "demo"  # real region A prices and measured cycles (demo/README.md)
 
 
 def household(start: datetime, profiles: dict, *, battery: bool, loads: int) -> list:
@@ -75,7 +77,7 @@ def main() -> None:
     )
     parser.add_argument("--loads", type=int, default=4, help="non-battery loads (0-4)")
     args = parser.parse_args()
-    prices = read_prices(DATA / "agile_A_2018-02-19_2021-08-23.csv")
+    prices = read_prices(DATA / "agile_A_2018-02-19_2021-08-23.csv.gz")
     profiles = read_profiles(DATA / "appliance_profiles_30min.csv")
     first = datetime(2019, 1, 1, 17, tzinfo=UTC)
     step = max(1, 900 // args.days)

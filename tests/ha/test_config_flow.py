@@ -25,7 +25,7 @@ from custom_components.hems.const import (
     CONF_SOURCE,
     DOMAIN,
 )
-from tests.conftest import AGILE_CSV
+from tests.conftest import agile_csv_text
 
 from .conftest import API, PRODUCT, FakeOctopus
 
@@ -201,7 +201,7 @@ async def test_replay_source(hass: HomeAssistant, tmp_path: Path) -> None:
     assert "bad.csv" in result["description_placeholders"]["error"]
 
     good = tmp_path / "agile.csv.gz"
-    lines = AGILE_CSV.read_text().splitlines(keepends=True)[:2000]
+    lines = agile_csv_text().splitlines(keepends=True)[:2000]
     good.write_bytes(gzip.compress("".join(lines).encode()))
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_REPLAY_FILE: str(good)}

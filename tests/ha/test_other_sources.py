@@ -1,7 +1,6 @@
 """The entity-rates and recorded-file sources, set up in Home Assistant."""
 
 from datetime import UTC, datetime, timedelta
-import gzip
 from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
@@ -21,7 +20,7 @@ from custom_components.hems.const import (
     CONF_SOURCE,
     DOMAIN,
 )
-from tests.conftest import AGILE_CSV
+from tests.conftest import AGILE_CSV_GZ
 
 from .helpers import real_prices, state
 
@@ -100,7 +99,7 @@ async def test_replay_source_maps_history_onto_today(
 ) -> None:
     """A recorded file gives today's prices, and tomorrow's from 16:00 local."""
     path = tmp_path / "agile.csv.gz"
-    path.write_bytes(gzip.compress(AGILE_CSV.read_bytes()))
+    path.write_bytes(AGILE_CSV_GZ.read_bytes())
     freezer.move_to(datetime(2026, 3, 28, 15, 50, tzinfo=UTC))  # GMT, before 16:00
     entry = MockConfigEntry(
         domain=DOMAIN,

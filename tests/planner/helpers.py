@@ -4,7 +4,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import itertools
-from pathlib import Path
 
 from custom_components.hems.planner import (
     Battery,
@@ -19,9 +18,6 @@ from custom_components.hems.planner.eligibility import cycle_starts, run_slots
 from custom_components.hems.planner.feasibility import limit_excess_kwh, violations
 from custom_components.hems.planner.simulate import battery_step, simulate_detail
 
-SHARED_DATA = Path(__file__).parents[2] / ".." / "shared" / "data"
-AGILE_CSV = SHARED_DATA / "agile_A_2018-02-19_2021-08-23.csv"
-PROFILES_CSV = SHARED_DATA / "appliance_profiles_30min.csv"
 T0 = datetime(2024, 1, 10, 17, tzinfo=UTC)
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from custom_components.hems.planner.cli import main
-from tests.conftest import AGILE_CSV, PROFILES_CSV
+from tests.conftest import AGILE_CSV_GZ, PROFILES_CSV
 
 HOUSEHOLD = f"""
 timezone: Europe/London
@@ -31,7 +31,7 @@ def run(tmp_path: Path, household: str, *args: str) -> tuple[int, list[dict]]:
         [
             "backtest",
             "--prices",
-            str(AGILE_CSV),
+            str(AGILE_CSV_GZ),
             "--household",
             str(path),
             "--json",

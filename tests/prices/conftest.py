@@ -18,8 +18,6 @@ import pytest
 from custom_components.hems.prices import OctopusClient
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-AGILE_CSV = SHARED_DATA / "agile_A_2018-02-19_2021-08-23.csv"
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

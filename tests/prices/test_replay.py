@@ -21,8 +21,7 @@ from custom_components.hems.prices import (
     find_gaps,
     load_price_history,
 )
-
-from .conftest import AGILE_CSV
+from tests.conftest import AGILE_CSV_GZ, agile_csv_text
 
 LONDON = ZoneInfo("Europe/London")
 HEADER = ",".join(HISTORY_HEADER)
@@ -33,7 +32,7 @@ ROW2 = "2021-08-20T00:30:00Z,2021-08-20T01:00:00Z,-1.25"
 @pytest.fixture(scope="module")
 def history() -> tuple[PriceSlot, ...]:
     """Load the real Agile region A history, 2018-02-19 to 2021-08-23."""
-    return load_price_history(AGILE_CSV)
+    return load_price_history(AGILE_CSV_GZ)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +69,7 @@ def assert_contiguous_day(slots: Sequence[PriceSlot], day: date, count: int) -> 
 
 def test_real_history_loads_quickly_and_completely() -> None:
     began = clock.perf_counter()
-    slots = load_price_history(AGILE_CSV)
+    slots = load_price_history(AGILE_CSV_GZ)
     elapsed = clock.perf_counter() - began
 
     assert elapsed < 1.0, f"loading took {elapsed:.2f} s"
@@ -93,7 +92,7 @@ def test_real_history_loads_quickly_and_completely() -> None:
 def test_gzip_slice_of_the_real_file(
     tmp_path: Path, history: tuple[PriceSlot, ...]
 ) -> None:
-    lines = AGILE_CSV.read_text(encoding="utf-8").splitlines()[:101]
+    lines = agile_csv_text().splitlines()[:101]
     path = tmp_path / "slice.CSV.GZ"
     with gzip.open(path, "wt", encoding="utf-8", newline="") as handle:
         handle.write("\r\n".join(lines) + "\r\n")

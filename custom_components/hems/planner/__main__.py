@@ -1,4 +1,8 @@
-"""``python -m planner`` (with PYTHONPATH=custom_components/hems)."""
+"""``python -m custom_components.hems.planner`` from the repository root.
+
+That imports the integration's ``__init__`` (Home Assistant) first;
+``scripts/hems`` runs the same command line without it.
+"""
 
 import sys
 

@@ -10,38 +10,76 @@ import argparse
 import csv
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+import gzip
 import importlib.util
 import json
+import math
 from pathlib import Path
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
+import zlib
+from zoneinfo import ZoneInfo
 
 from .errors import ProblemError
 from .household import Household, battery_with_soc, parse_household, with_window
 from .models import Battery, Decisions, Load, Problem, Slot
+from .problem_io import show
 from .rules import rule_decisions
 from .simulate import simulate_detail
 from .solve import plan
+from .user_files import check_output, read_text, shown, user_path
+from .validation import MAX_MAGNITUDE
 
 SLOT = timedelta(minutes=30)
 
 
-def read_prices(path: Path) -> dict[datetime, float]:
-    """Agile CSV (valid_from_utc, valid_to_utc, value_inc_vat) -> UTC start -> p/kWh."""
-    prices: dict[datetime, float] = {}
+def _price_row(row: dict[str | None, Any], where: str) -> tuple[datetime, float]:
+    start_text, value_text = row.get("valid_from_utc"), row.get("value_inc_vat")
+    if not isinstance(start_text, str) or not isinstance(value_text, str):
+        raise ProblemError(where, "missing fields")
     try:
+        start = datetime.fromisoformat(start_text)
+        start = start.replace(tzinfo=start.tzinfo or UTC).astimezone(UTC)
+    except ValueError, OverflowError:
+        raise ProblemError(where, f"not a UTC time: {show(start_text)}") from None
+    try:
+        price = float(value_text)
+    except ValueError:
+        raise ProblemError(where, f"not a price: {show(value_text)}") from None
+    if not math.isfinite(price) or abs(price) > MAX_MAGNITUDE:
+        raise ProblemError(where, f"price out of range: {show(value_text)}")
+    return start, price
+
+
+def _price_rows(handle: TextIO, where: str) -> dict[datetime, float]:
+    reader = csv.DictReader(handle)
+    missing = {"valid_from_utc", "value_inc_vat"} - set(reader.fieldnames or ())
+    if missing:
+        raise ProblemError(where, f"no column {', '.join(sorted(missing))}")
+    return dict(
+        _price_row(row, f"{where}: line {line}")
+        for line, row in enumerate(reader, start=2)
+    )
+
+
+def read_prices(path: Path) -> dict[datetime, float]:
+    """Agile CSV (valid_from_utc, valid_to_utc, value_inc_vat) -> UTC start -> p/kWh.
+
+    Gzip-compressed when the name ends in ``.gz``.  A start without a UTC
+    offset is UTC; a later row for the same start wins.
+    """
+    where = f"--prices: {shown(path)}"
+    try:
+        if path.suffix.lower() == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+                return _price_rows(handle, where)
         with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                start = datetime.fromisoformat(row["valid_from_utc"]).astimezone(UTC)
-                prices[start] = float(row["value_inc_vat"])
-    except OSError as err:
-        raise ProblemError("--prices", f"{path}: {err.strerror or err}") from None
-    except (KeyError, ValueError) as err:
-        raise ProblemError(
-            "--prices", f"{path}: not an Agile price CSV ({err})"
-        ) from None
-    return prices
+            return _price_rows(handle, where)
+    except OSError as err:  # gzip.BadGzipFile too
+        raise ProblemError(where, err.strerror or str(err)) from None
+    except (UnicodeDecodeError, csv.Error, EOFError, zlib.error) as err:
+        raise ProblemError(where, f"not an Agile price CSV: {err}") from None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -280,55 +318,87 @@ def _date(value: str | None, field: str, default: date) -> date:
         raise ProblemError(field, f"not a date YYYY-MM-DD: {value!r}") from None
 
 
-def run_backtest_cli(args: argparse.Namespace) -> int:
-    """Entry point of ``hems backtest``."""
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
-        # fail before the replay, not after it
-        raise ProblemError(
-            "--plot",
-            "needs matplotlib, which is not installed (pip install matplotlib)",
-        )
-    import yaml  # noqa: PLC0415
+def _read_household(arg: str) -> Household:
+    import yaml  # noqa: PLC0415 - only the backtest needs it
 
-    path = Path(args.household)
+    path = user_path(arg)
+    text = read_text(path, "--household")
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ProblemError("--household", f"{path}: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
+        data: Any = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError) as err:
+        # ValueError: an integer beyond Python's digit limit
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ProblemError(
-            "--household", f"{path}: invalid YAML: {err}".splitlines()[0]
+            f"--household: {shown(path)}", f"invalid YAML: {reason}"
         ) from None
-    household = parse_household(data, base_dir=path.parent)
-    prices = read_prices(Path(args.prices))
-    if not prices:
-        raise ProblemError("--prices", "no prices")
-    zone = household.timezone
-    first = _date(args.date_from, "--from", min(prices).astimezone(zone).date())
-    last = _date(args.date_to, "--to", max(prices).astimezone(zone).date())
+    return parse_household(data, base_dir=path.parent)
+
+
+def _days(
+    args: argparse.Namespace, prices: dict[datetime, float], zone: ZoneInfo
+) -> tuple[date, date]:
+    """Return the days to replay: those asked for that the prices cover."""
+    known_first = min(prices).astimezone(zone).date()
+    known_last = max(prices).astimezone(zone).date()
+    first = _date(args.date_from, "--from", known_first)
+    last = _date(args.date_to, "--to", known_last)
     if last < first:
         raise ProblemError("--to", "is before --from")
+    if last < known_first or first > known_last:
+        raise ProblemError(
+            "--from/--to",
+            f"no prices from {first} to {last}: the prices cover {known_first} "
+            f"to {known_last}",
+        )
+    return max(first, known_first), min(last, known_last)
+
+
+def _results_json(results: list[DayResult]) -> str:
+    return json.dumps(
+        [
+            {
+                "day": r.day.isoformat(),
+                "slots": r.slots,
+                "hems": {"kwh": r.hems.energy, "cost": r.hems.cost},
+                "rules": {"kwh": r.rules.energy, "cost": r.rules.cost},
+                "flat": {"kwh": r.flat.energy, "cost": r.flat.cost},
+                "plan_ms": r.plan_ms,
+            }
+            for r in results
+        ],
+        indent=1,
+        allow_nan=False,
+    )
+
+
+def run_backtest_cli(args: argparse.Namespace) -> int:
+    """Entry point of ``hems backtest``: every input and output is checked first."""
+    json_out = None if args.json_out is None else user_path(args.json_out)
+    plot_out = None if args.plot is None else user_path(args.plot)
+    if json_out is not None:
+        check_output(json_out, "--json")
+    if plot_out is not None:
+        check_output(plot_out, "--plot")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise ProblemError(
+                "--plot",
+                "needs matplotlib, which is not installed (pip install matplotlib)",
+            )
+    household = _read_household(args.household)
+    prices = read_prices(user_path(args.prices))
+    if not prices:
+        raise ProblemError("--prices", "no prices")
+    first, last = _days(args, prices, household.timezone)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     results = replay(household, prices, first, last, progress=progress)
     sys.stdout.write(report(results, quiet=args.quiet) + "\n")
-    if args.json_out:
-        Path(args.json_out).write_text(
-            json.dumps(
-                [
-                    {
-                        "day": r.day.isoformat(),
-                        "slots": r.slots,
-                        "hems": {"kwh": r.hems.energy, "cost": r.hems.cost},
-                        "rules": {"kwh": r.rules.energy, "cost": r.rules.cost},
-                        "flat": {"kwh": r.flat.energy, "cost": r.flat.cost},
-                        "plan_ms": r.plan_ms,
-                    }
-                    for r in results
-                ],
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
-    if args.plot:
-        plot(results, Path(args.plot))
+    if json_out is not None:
+        try:
+            json_out.write_text(_results_json(results), encoding="utf-8")
+        except OSError as err:  # e.g. the disk filled up during the replay
+            raise ProblemError(
+                f"--json: {shown(json_out)}", err.strerror or str(err)
+            ) from None
+    if plot_out is not None:
+        plot(results, plot_out)
     return 0

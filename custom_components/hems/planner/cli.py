@@ -6,42 +6,82 @@ Bad input prints one line ``hems: error: ...`` naming the field and exits 2.
 import argparse
 from collections.abc import Sequence
 import json
-from pathlib import Path
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import ProblemError
 from .problem_io import parse_problem, plan_to_json
 from .solve import plan
+from .user_files import read_text, user_path
 
 EXIT_BAD_INPUT = 2
+MAX_INDENT = 16
+MAX_MESSAGE = 500
 
 
 class CliError(Exception):
     """A user error to report on one line (exit status 2)."""
 
 
-def _read_json(path: str) -> Any:
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad command line on one line, like bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"hems: error: {message}\n")
+
+
+def _parse_json(text: str, name: str) -> Any:
+    digits = sys.get_int_max_str_digits()
+
+    def integer(literal: str) -> int:
+        if digits and len(literal.lstrip("-")) > digits:
+            raise CliError(
+                f"{name}: an integer of {len(literal.lstrip('-'))} digits is out "
+                "of range"
+            )
+        return int(literal)
+
     try:
-        text = (
-            sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        )
-    except OSError as err:
-        raise CliError(f"{path}: {err.strerror or err}") from None
-    try:
-        return json.loads(text)
+        return json.loads(text, parse_int=integer)
     except json.JSONDecodeError as err:
         raise CliError(
-            f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+            f"{name}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
         ) from None
+    except RecursionError:
+        raise CliError(f"{name}: JSON nested too deeply") from None
+
+
+def _read_json(path: str) -> Any:
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise CliError(
+                f"-: not UTF-8 text (byte {data[err.start]:#04x} at offset {err.start})"
+            ) from None
+    else:
+        text = read_text(user_path(path), "")
+    return _parse_json(text, path)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     problem = parse_problem(_read_json(args.problem))
     result = plan(problem, best_effort=args.best_effort, solver=args.solver)
-    json.dump(plan_to_json(result), sys.stdout, indent=args.indent)
-    sys.stdout.write("\n")
+    # allow_nan=False: never print Infinity or NaN (not JSON)
+    text = json.dumps(plan_to_json(result), indent=args.indent, allow_nan=False)
+    sys.stdout.write(text + "\n")
     return 0
+
+
+def _indent(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= value <= MAX_INDENT:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_INDENT}, got {value}")
+    return value
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
@@ -52,7 +92,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``hems``."""
-    parser = argparse.ArgumentParser(prog="hems", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="hems", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_plan = sub.add_parser(
         "plan", help="plan a problem JSON file; prints the plan JSON"
@@ -69,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="exact solver to use",
     )
-    p_plan.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+    p_plan.add_argument(
+        "--indent", type=_indent, default=2, help="JSON indent (0-16, default 2)"
+    )
     p_plan.set_defaults(func=_cmd_plan)
     p_bt = sub.add_parser("backtest", help="replay a price history day by day")
     p_bt.add_argument("--prices", required=True, help="Agile CSV (valid_from_utc, ...)")
@@ -98,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except (ProblemError, CliError) as err:
-        sys.stderr.write(f"hems: error: {err}\n")
+        sys.stderr.write(f"hems: error: {one_line(str(err))}\n")
         return EXIT_BAD_INPUT
     return status
+
+
+def one_line(message: str) -> str:
+    """Escape control characters (a field name may hold any) and cap the length."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."

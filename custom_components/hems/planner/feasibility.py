@@ -55,7 +55,9 @@ def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> flo
 
 def limit_infeasibility(problem: Problem) -> str:
     """Explain an infeasible limit, naming a slot or load where possible."""
-    limit = problem.import_limit_kw or 0.0
+    if problem.import_limit_kw is None:  # nothing to explain: a solver failure
+        return "none is set, yet no plan was found (a planner error: please report it)"
+    limit = problem.import_limit_kw
     relief = max(
         (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
     )

@@ -9,13 +9,16 @@ time zone (DST aware) inside the committed day [17:00 D, 17:00 D+1).
 import csv
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+import math
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import ProblemError
 from .models import Battery, CycleLoad, InterruptibleLoad, Load, Window
-from .problem_io import parse_problem
+from .problem_io import parse_problem, show
+from .user_files import shown, user_path
+from .validation import MAX_MAGNITUDE
 
 _TOP = {
     "timezone",
@@ -85,17 +88,46 @@ def _time(value: Any, field: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise ProblemError(field, f"not a time of day HH:MM: {value!r}") from None
+        raise ProblemError(field, f"not a time of day HH:MM: {show(value)}") from None
+
+
+def _number(value: Any, field: str) -> float:
+    """Return ``value`` if a finite number within the planner's bounds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProblemError(field, f"must be a number, got {show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+        raise ProblemError(
+            field,
+            f"must be a finite number between {-MAX_MAGNITUDE:g} and "
+            f"{MAX_MAGNITUDE:g}, got {number:g}",
+        )
+    return number
 
 
 def read_profiles(path: Path) -> dict[str, tuple[float, ...]]:
     """Measured cycles: profile id -> kWh per 30-minute slot."""
     rows: dict[str, dict[int, float]] = {}
     with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows.setdefault(row["profile_id"], {})[int(row["slot_index"])] = float(
-                row["energy_kwh"]
+        reader = csv.DictReader(handle)
+        missing = {"profile_id", "slot_index", "energy_kwh"} - set(
+            reader.fieldnames or ()
+        )
+        if missing:
+            raise ProblemError(
+                "profiles", f"{shown(path)}: no column {', '.join(sorted(missing))}"
             )
+        for line, row in enumerate(reader, start=2):
+            try:
+                index = int(row["slot_index"])
+                rows.setdefault(row["profile_id"], {})[index] = float(row["energy_kwh"])
+            except TypeError, ValueError:  # a missing or non-numeric field
+                raise ProblemError(
+                    "profiles", f"{shown(path)}: line {line}: not a profile row"
+                ) from None
     return {k: tuple(v[i] for i in sorted(v)) for k, v in rows.items()}
 
 
@@ -112,69 +144,94 @@ def _load(raw: Any, field: str, profiles: dict[str, tuple[float, ...]]) -> LoadS
             _time(window_raw["start"], f"{field}.window.start"),
             _time(window_raw["end"], f"{field}.window.end"),
         )
-    if "hours" in item:
-        hours = item.pop("hours")
-        if isinstance(hours, bool) or not isinstance(hours, int | float):
-            raise ProblemError(f"{field}.hours", "must be a number")
-        item["slots"] = round(hours * 2)
+    hours = "hours" in item
+    if hours:
+        item["slots"] = round(_number(item.pop("hours"), f"{field}.hours") * 2)
     if "profile" in item:
         name = item.pop("profile")
-        if name not in profiles:
-            raise ProblemError(f"{field}.profile", f"unknown profile {name!r}")
+        if not isinstance(name, str) or name not in profiles:
+            raise ProblemError(f"{field}.profile", f"unknown profile {show(name)}")
         item["profile_kwh"] = list(profiles[name])
     # validate through the problem parser on a one-slot dummy horizon
     dummy = {"slots": [{"start": "2000-01-01T00:00:00Z", "price": 0}], "loads": [item]}
     try:
         load = parse_problem(dummy).loads[0]
     except ProblemError as err:
-        raise ProblemError(err.field.replace("loads[0]", field), err.reason) from None
+        where = err.field.replace("loads[0]", field)
+        if hours and where == f"{field}.slots":
+            where = f"{field}.hours"
+        raise ProblemError(where, err.reason) from None
     return LoadSpec(load=load, window=window)
 
 
+def _site(data: dict[Any, Any]) -> tuple[float | tuple[float, ...], float | None]:
+    """Return the base load and import limit, checked by the problem parser."""
+    base = data.get("base_load_kw", 0.0)
+    if isinstance(base, list) and len(base) != 48:  # noqa: PLR2004 - half-hours
+        raise ProblemError("base_load_kw", "a list needs 48 half-hourly values")
+    slots = [
+        {"start": f"2000-01-01T{i // 2:02d}:{30 * (i % 2):02d}:00Z", "price": 0}
+        for i in range(48 if isinstance(base, list) else 1)
+    ]
+    site = {"slots": slots, "base_load_kw": base}
+    site["import_limit_kw"] = data.get("import_limit_kw")
+    problem = parse_problem(site)
+    return problem.base_load_kw, problem.import_limit_kw
+
+
+def _profiles(named: Any, base_dir: Path) -> dict[str, tuple[float, ...]]:
+    if not named:
+        return {}
+    given = Path(str(named))
+    path = user_path(given if given.is_absolute() else Path(shown(base_dir)) / given)
+    try:
+        return read_profiles(path)
+    except OSError as err:
+        raise ProblemError(
+            "profiles", f"{shown(path)}: {err.strerror or err}"
+        ) from None
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ProblemError(
+            "profiles", f"{shown(path)}: not a profile CSV ({err})"
+        ) from None
+
+
 def parse_household(data: Any, *, base_dir: Path) -> Household:
-    """Build a :class:`Household` from decoded YAML."""
+    """Build a :class:`Household` from decoded YAML (paths relative to ``base_dir``)."""
     if not isinstance(data, dict):
         raise ProblemError("household", "must be a mapping")
     for key in data:
         if key not in _TOP:
             raise ProblemError(str(key), "unknown field")
-    profiles: dict[str, tuple[float, ...]] = {}
-    if data.get("profiles"):
-        path = base_dir / str(data["profiles"])
-        try:
-            profiles = read_profiles(path)
-        except OSError as err:
-            raise ProblemError("profiles", f"{path}: {err.strerror or err}") from None
-    base_raw = data.get("base_load_kw", 0.0)
-    base: float | tuple[float, ...]
-    if isinstance(base_raw, list):
-        if len(base_raw) != 48:  # noqa: PLR2004 - half-hours of a day
-            raise ProblemError("base_load_kw", "a list needs 48 half-hourly values")
-        base = tuple(float(v) for v in base_raw)
-    else:
-        base = float(base_raw)
+    profiles = _profiles(data.get("profiles"), base_dir)
+    base, limit = _site(data)
     rules = data.get("rules") or {}
-    limit = data.get("import_limit_kw")
-    above = rules.get("battery_discharge_above") if isinstance(rules, dict) else None
+    if not isinstance(rules, dict) or set(rules) - {"battery_discharge_above"}:
+        raise ProblemError("rules", "may only hold battery_discharge_above")
+    above = rules.get("battery_discharge_above")
+    loads_raw = data.get("loads") or []
+    if not isinstance(loads_raw, list):
+        raise ProblemError("loads", "must be a list")
     loads = tuple(
-        _load(raw, f"loads[{i}]", profiles)
-        for i, raw in enumerate(data.get("loads") or [])
+        _load(raw, f"loads[{i}]", profiles) for i, raw in enumerate(loads_raw)
     )
     if not loads:
         raise ProblemError("loads", "at least one load is needed")
     try:
         zone = ZoneInfo(str(data.get("timezone", "Europe/London")))
-    except KeyError, ValueError:
+    except KeyError, ValueError, OSError:
         raise ProblemError(
-            "timezone", f"unknown time zone {data.get('timezone')!r}"
+            "timezone", f"unknown time zone {show(data.get('timezone'))}"
         ) from None
     return Household(
         timezone=zone,
         plan_time=_time(data.get("plan_time", "16:45"), "plan_time"),
-        flat_price=float(data.get("flat_price", 24.5)),
+        flat_price=_number(data.get("flat_price", 24.5), "flat_price"),
         base_load_kw=base,
-        import_limit_kw=None if limit is None else float(limit),
-        discharge_above=None if above is None else float(above),
+        import_limit_kw=limit,
+        discharge_above=None
+        if above is None
+        else _number(above, "rules.battery_discharge_above"),
         loads=loads,
     )
 

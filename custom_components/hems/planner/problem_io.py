@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+import reprlib
 from typing import Any
 
 from .errors import ProblemError
@@ -15,7 +16,7 @@ from .models import (
     Slot,
     Window,
 )
-from .validation import validate_problem
+from .validation import MAX_MAGNITUDE, validate_problem
 
 _TOP = {"slot_minutes", "slots", "base_load_kw", "import_limit_kw", "loads"}
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type: (required, optional)
@@ -31,6 +32,14 @@ _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type: (required, optional)
 }
 
 
+_SHORT = reprlib.Repr(maxlevel=2, maxstring=40, maxother=40, maxlist=4, maxdict=4)
+
+
+def show(value: Any) -> str:
+    """Return a short repr of any input value, however deep or big, for messages."""
+    return _SHORT.repr(value)
+
+
 def _object(value: Any, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ProblemError(field, "must be an object")
@@ -42,14 +51,19 @@ def _keys(
 ) -> None:
     for key in sorted(required - obj.keys()):
         raise ProblemError(f"{field}.{key}" if field else key, "is required")
-    for key in sorted(obj.keys() - required - optional):
+    for key in sorted(obj.keys() - required - optional, key=str):
         raise ProblemError(f"{field}.{key}" if field else key, "unknown field")
 
 
 def _number(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProblemError(field, f"must be a number, got {value!r}")
-    return float(value)
+        raise ProblemError(field, f"must be a number, got {show(value)}")
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any float
+        raise ProblemError(
+            field, f"must be between {-MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"
+        ) from None
 
 
 def _optional_number(value: Any, field: str) -> float | None:
@@ -58,7 +72,7 @@ def _optional_number(value: Any, field: str) -> float | None:
 
 def _integer(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ProblemError(field, f"must be an integer, got {value!r}")
+        raise ProblemError(field, f"must be an integer, got {show(value)}")
     return value
 
 
@@ -68,10 +82,15 @@ def _time(value: Any, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ProblemError(field, f"not an ISO 8601 date-time: {value!r}") from None
+        raise ProblemError(field, f"not an ISO 8601 date-time: {show(value)}") from None
     if moment.tzinfo is None:
-        raise ProblemError(field, f"needs a timezone (e.g. 'Z'): {value!r}")
-    return moment.astimezone(UTC)
+        raise ProblemError(field, f"needs a timezone (e.g. 'Z'): {show(value)}")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ProblemError(
+            field, f"outside the years 1 to 9999 in UTC: {show(value)}"
+        ) from None
 
 
 def _window(value: Any, field: str) -> Window | None:
@@ -94,10 +113,10 @@ def _list(value: Any, field: str) -> list[Any]:
 def _load(value: Any, field: str) -> Load:
     obj = _object(value, field)
     kind = obj.get("type")
-    if kind not in _FIELDS:
+    if not isinstance(kind, str) or kind not in _FIELDS:
         raise ProblemError(
             f"{field}.type",
-            f"unknown load type {kind!r} (interruptible, cycle, battery)",
+            f"unknown load type {show(kind)} (interruptible, cycle, battery)",
         )
     _keys(obj, *_FIELDS[kind], field)
     load_id = obj["id"]

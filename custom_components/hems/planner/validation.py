@@ -1,12 +1,15 @@
 """Semantic checks of a :class:`Problem`; errors name the JSON field."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import math
 
 from .errors import ProblemError
 from .models import Battery, CycleLoad, InterruptibleLoad, Problem, Window
 
 MAX_SLOT_MINUTES = 24 * 60
+# Bound of every number (p/kWh, kW, kWh, p): far beyond any household, and
+# small enough that no sum of costs can overflow to infinity.
+MAX_MAGNITUDE = 1e9
 
 
 def _finite(value: float, field: str) -> None:
@@ -14,6 +17,11 @@ def _finite(value: float, field: str) -> None:
         raise ProblemError(field, "must be a number")
     if not math.isfinite(value):
         raise ProblemError(field, "must be a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise ProblemError(
+            field,
+            f"must be between {-MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}, got {value:g}",
+        )
 
 
 def _at_least(value: float, low: float, field: str) -> None:
@@ -48,6 +56,17 @@ def _window(window: Window | None, problem: Problem, field: str) -> None:
         )
 
 
+def _slot_ends(problem: Problem) -> None:
+    """Every slot must end by the year 9999 (datetime's last)."""
+    last = datetime.max.replace(tzinfo=UTC) - problem.slot_length
+    for i, slot in enumerate(problem.slots):
+        _utc(slot.start, f"slots[{i}].start")
+        if slot.start > last:
+            raise ProblemError(
+                f"slots[{i}].start", "the slot would end after the year 9999"
+            )
+
+
 def _slots(problem: Problem) -> None:
     minutes = problem.slot_minutes
     if isinstance(minutes, bool) or not isinstance(minutes, int):
@@ -57,6 +76,7 @@ def _slots(problem: Problem) -> None:
     if not problem.slots:
         raise ProblemError("slots", "must not be empty")
     length = problem.slot_length
+    _slot_ends(problem)
     for i, slot in enumerate(problem.slots):
         _utc(slot.start, f"slots[{i}].start")
         _finite(slot.price, f"slots[{i}].price")
