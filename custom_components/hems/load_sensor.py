@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -15,15 +15,28 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfEnergy
+from homeassistant.core import callback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .actuation import ON
 from .load_config import WET_GOODS, BatteryConfig, LoadConfig
 from .load_entity import HemsLoadEntity, HemsPlanEntity
 from .plan_coordinator import HemsPlanCoordinator
-from .scheduling import PlannedWindow, Schedule, next_start, next_stop
+from .scheduling import (
+    Planned,
+    PlannedWindow,
+    Schedule,
+    next_start,
+    next_stop,
+    planned_from,
+)
 
 type Value = float | datetime | str | None
+
+# While a load runs, today's totals move on every minute, the plan every five.
+TODAY_REFRESH = timedelta(minutes=1)
+PLAN_REFRESH = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +69,11 @@ def _cycle_cost(schedule: Schedule, load: LoadConfig, now: datetime) -> float | 
     return round(window.cycle_cost / 100, 4)
 
 
+def _planned(schedule: Schedule, load: LoadConfig, now: datetime) -> Planned:
+    """Return what is planned for a load from now on."""
+    return planned_from(schedule, now).loads.get(load.id, Planned())
+
+
 def _not_battery(load: LoadConfig) -> bool:
     return not isinstance(load, BatteryConfig)
 
@@ -81,7 +99,7 @@ LOAD_SENSORS: tuple[LoadSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda schedule, load, now: schedule.loads[load.id].energy_kwh,
+        value_fn=lambda schedule, load, now: _planned(schedule, load, now).energy_kwh,
         applies_fn=_not_battery,
     ),
     LoadSensorDescription(
@@ -91,7 +109,7 @@ LOAD_SENSORS: tuple[LoadSensorDescription, ...] = (
         native_unit_of_measurement="GBP",
         suggested_display_precision=2,
         value_fn=lambda schedule, load, now: round(
-            schedule.loads[load.id].cost / 100, 4
+            _planned(schedule, load, now).cost / 100, 4
         ),
         applies_fn=_not_battery,
     ),
@@ -158,8 +176,15 @@ class TotalSensorDescription(SensorEntityDescription):
 
 
 def _average(coordinator: HemsPlanCoordinator) -> float | None:
-    today = coordinator.state.today
+    today = coordinator.today_now()
     return round(today.cost / today.energy_kwh, 3) if today.energy_kwh else None
+
+
+def _planned_total(coordinator: HemsPlanCoordinator) -> float | None:
+    if coordinator.data is None:
+        return None
+    total = planned_from(coordinator.data, dt_util.utcnow()).total
+    return round(total.cost / 100, 4)
 
 
 TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
@@ -170,7 +195,7 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement="GBP",
         suggested_display_precision=2,
-        value_fn=lambda coordinator: round(coordinator.state.today.cost / 100, 4),
+        value_fn=lambda coordinator: round(coordinator.today_now().cost / 100, 4),
     ),
     TotalSensorDescription(
         key="energy_today",
@@ -179,7 +204,7 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda coordinator: round(coordinator.state.today.energy_kwh, 4),
+        value_fn=lambda coordinator: round(coordinator.today_now().energy_kwh, 4),
     ),
     TotalSensorDescription(
         key="average_price_today",
@@ -194,9 +219,7 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
         device_class=SensorDeviceClass.MONETARY,
         native_unit_of_measurement="GBP",
         suggested_display_precision=2,
-        value_fn=lambda coordinator: (
-            round(coordinator.data.cost / 100, 4) if coordinator.data else None
-        ),
+        value_fn=_planned_total,
     ),
 )
 
@@ -231,7 +254,19 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
                 if window.cycle_start is not None
             ]
         loads.append(item)
+    planned = planned_from(schedule, dt_util.utcnow())
+
+    def gbp(part: Planned) -> dict[str, float]:
+        return {"energy_kwh": part.energy_kwh, "cost": round(part.cost / 100, 4)}
+
     return {
+        "planned": {
+            "loads": {load_id: gbp(part) for load_id, part in planned.loads.items()},
+            "controlled_loads": gbp(planned.controlled),
+            "base_load": gbp(planned.base_load),
+            "battery": gbp(planned.battery),
+            "total": gbp(planned.total),
+        },
         "created": schedule.created.isoformat(),
         "slot_minutes": 30,
         "base_load_kw": schedule.base_load_kw,
@@ -250,7 +285,26 @@ class TotalSensor(HemsPlanEntity, SensorEntity):
 
     entity_description: TotalSensorDescription
     # The plan is for the card; the recorder does not need it.
-    _unrecorded_attributes = frozenset({"slots", "loads", "notes", "created"})
+    _unrecorded_attributes = frozenset(
+        {"slots", "loads", "notes", "created", "planned"}
+    )
+
+    async def async_added_to_hass(self) -> None:
+        """Move the figures on while loads run, between the half-hours."""
+        await super().async_added_to_hass()
+        every = (
+            PLAN_REFRESH
+            if self.entity_description.key == "planned_cost_total"
+            else TODAY_REFRESH
+        )
+        self.async_on_remove(
+            async_track_time_interval(self.hass, self._async_refresh, every)
+        )
+
+    @callback
+    def _async_refresh(self, now: datetime) -> None:
+        if self.coordinator.data is not None and self.coordinator.running():
+            self.async_write_ha_state()
 
     @property
     def extra_state_attributes(self) -> dict[str, object] | None:

@@ -11,6 +11,7 @@ What ran is booked from what the devices showed (``metering.py``).
 import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping
+from copy import deepcopy
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -56,7 +57,7 @@ from .const import (
     SOC_DRIFT_KWH,
     STORAGE_VERSION,
 )
-from .control_state import ControlState, Override, Requirement
+from .control_state import ControlState, DayTotals, Override, Requirement
 from .coordinator import HemsPriceCoordinator
 from .load_config import (
     BatteryConfig,
@@ -599,6 +600,50 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             state = self.hass.states.get(actuator.entity_id)
             return state is not None and state.state == STATE_ON
         return self.state.load(load.id).applied == ON
+
+    def today_now(self, now: datetime | None = None) -> DayTotals:
+        """Return today's totals with the runs still going counted up to now."""
+        now = now or dt_util.utcnow()
+        book = DayBook(replace(self.state.today), self.tz)
+        book.add(now, 0.0, None)
+        since = self.state.metered_until or now
+        for load in self.loads.values():
+            state = self.state.load(load.id)
+            if isinstance(load, InterruptibleConfig) and state.on_since is not None:
+                if state.on_since < now:
+                    book_run(
+                        load,
+                        deepcopy(state),
+                        state.on_since,
+                        now,
+                        tz=self.tz,
+                        price_at=self._price_at,
+                        book=book,
+                    )
+            elif isinstance(load, CycleConfig) and since < now:
+                book_cycles(
+                    load,
+                    deepcopy(state),
+                    since,
+                    now,
+                    price_at=self._price_at,
+                    book=book,
+                )
+        return book.totals
+
+    def running(self) -> bool:
+        """Return whether a load is using energy now (its totals grow)."""
+        now = dt_util.utcnow()
+        for load in self.loads.values():
+            state = self.state.load(load.id)
+            if isinstance(load, InterruptibleConfig) and state.on_since is not None:
+                return True
+            if isinstance(load, CycleConfig) and any(
+                started <= now < started + SLOT * len(load.profile_kwh)
+                for started in state.cycle_starts.values()
+            ):
+                return True
+        return False
 
     def _meter(self, now: datetime) -> None:
         """Book every load's use up to ``now`` from what its device shows."""

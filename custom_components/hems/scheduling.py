@@ -315,6 +315,9 @@ class BuiltProblem:
     owners: Mapping[str, tuple[str, WindowInstance | None]]
     skipped: Mapping[str, list[PlannedWindow]]
     considered: frozenset[str] = frozenset()
+    # kWh per slot of cycles that already started (in the planner's base load).
+    running_kwh: Mapping[str, list[float]] = field(default_factory=dict)
+    site_base_kw: float = 0.0
 
 
 def prices_expected_until(now: datetime, tz: ZoneInfo) -> datetime:
@@ -453,14 +456,19 @@ def build_problem(
     owners: dict[str, tuple[str, WindowInstance | None]] = {}
     skipped: dict[str, list[PlannedWindow]] = {}
     considered: set[str] = set()
+    running: dict[str, list[float]] = {}
     for load in loads:
         done = progress.get(load.id, Progress())
         if isinstance(load, BatteryConfig):
             planner_loads.append(_battery(load, site))
             owners[load.id] = (load.id, None)
             continue
-        if isinstance(load, CycleConfig):
-            _add_running_cycle(load, done, base, h0)
+        if isinstance(load, CycleConfig) and (
+            kwh := _running_cycle_kwh(load, done, h0, len(base))
+        ):
+            running[load.id] = kwh
+            for index, value in enumerate(kwh):
+                base[index] += value / 0.5
         for instance in _instances(load, done, tz=tz, now=now, h0=h0, h1=h1):
             considered.add(f"{load.id}@{instance.key}")
             window = Window(start=max(instance.start, h0), end=min(instance.end, h1))
@@ -486,21 +494,25 @@ def build_problem(
         owners=owners,
         skipped=skipped,
         considered=frozenset(considered),
+        running_kwh=running,
+        site_base_kw=site.base_load_kw,
     )
 
 
-def _add_running_cycle(
-    load: CycleConfig, done: Progress, base: list[float], h0: datetime
-) -> None:
-    """Add the rest of a cycle that already started to the base load."""
+def _running_cycle_kwh(
+    load: CycleConfig, done: Progress, h0: datetime, count: int
+) -> list[float]:
+    """Return the kWh per slot of the rest of cycles that already started."""
+    kwh = [0.0] * count
     for started in done.cycle_starts.values():
-        for step, kwh in enumerate(load.profile_kwh):
+        for step, value in enumerate(load.profile_kwh):
             slot_start = started + step * SLOT
             if slot_start < h0:
                 continue
             index = int((slot_start - h0) / SLOT)
-            if index < len(base):
-                base[index] += kwh / 0.5
+            if index < count:
+                kwh[index] += value
+    return kwh if any(kwh) else []
 
 
 def _cycle_costs(built: BuiltProblem) -> dict[str, list[float | None]]:
@@ -526,6 +538,17 @@ def _battery_kw(socs: tuple[float, ...], battery: BatteryConfig) -> tuple[float,
         kwh = change / battery.efficiency if change > 0 else change
         flows.append(round(kwh / (SLOT / timedelta(hours=1)), 4))
     return tuple(flows)
+
+
+def _add_running(
+    built: BuiltProblem, on: dict[str, list[bool]], energy: dict[str, list[float]]
+) -> None:
+    """Show cycles that already started as their load running."""
+    for load_id, running in built.running_kwh.items():
+        for index, value in enumerate(running):
+            if value and load_id in on:
+                on[load_id][index] = True
+                energy[load_id][index] += value
 
 
 def schedule_from_plan(
@@ -599,19 +622,21 @@ def schedule_from_plan(
                 unpriced_from=problem.end if instance.end > problem.end else None,
             )
         )
+    _add_running(built, on, energy)
     costs = _cycle_costs(built)
     schedules = {}
     for config in loads:
         load_energy = energy[config.id]
+        if config.id in socs and isinstance(config, BatteryConfig):
+            battery_kw = _battery_kw(socs[config.id], config)
+            load_energy = [kw * problem.slot_hours for kw in battery_kw]
         schedules[config.id] = LoadSchedule(
             load_id=config.id,
             on=tuple(on[config.id]),
             modes=modes.get(config.id),
             soc_kwh=socs.get(config.id),
             cycle_costs=tuple(costs[config.id]) if config.id in costs else None,
-            kw=_battery_kw(socs[config.id], config)
-            if config.id in socs and isinstance(config, BatteryConfig)
-            else tuple(round(kwh / problem.slot_hours, 4) for kwh in load_energy),
+            kw=tuple(round(kwh / problem.slot_hours, 4) for kwh in load_energy),
             energy_kwh=round(sum(load_energy), 4),
             cost=round(sum(e * p for e, p in zip(load_energy, prices, strict=True)), 4),
             windows=tuple(sorted(windows.get(config.id, []), key=lambda w: w.start)),
@@ -622,7 +647,7 @@ def schedule_from_plan(
         prices=tuple(prices),
         loads=schedules,
         cost=round(plan.cost, 4),
-        base_load_kw=problem.base_kw[0] if problem.slots else 0.0,
+        base_load_kw=built.site_base_kw,
         import_limit_kw=problem.import_limit_kw,
         notes=plan.notes,
         limit_violation_kwh=plan.limit_violation_kwh,
@@ -721,3 +746,76 @@ def next_start(schedule: Schedule, load_id: str, now: datetime) -> datetime | No
 def next_stop(schedule: Schedule, load_id: str, now: datetime) -> datetime | None:
     """Return the end of the current run, or of the next one."""
     return next((end for _, end in load_runs(schedule, load_id) if end > now), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planned:
+    """Energy (kWh) and cost (p) planned from a moment to the end of the plan."""
+
+    energy_kwh: float = 0.0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedTotals:
+    """What the plan still has to do, by part; the parts add up to the total.
+
+    ``loads`` are the controlled loads, ``base_load`` everything else the house
+    draws, ``battery`` the battery's grid flow (charging costs, discharging
+    into the house saves), so ``total`` is what the house will pay.
+    """
+
+    loads: Mapping[str, Planned]
+    base_load: Planned
+    battery: Planned
+
+    @property
+    def controlled(self) -> Planned:
+        """Return the controlled loads together (without the battery)."""
+        return Planned(
+            energy_kwh=sum(item.energy_kwh for item in self.loads.values()),
+            cost=sum(item.cost for item in self.loads.values()),
+        )
+
+    @property
+    def total(self) -> Planned:
+        """Return the house's import and its cost."""
+        parts = [self.controlled, self.base_load, self.battery]
+        return Planned(
+            energy_kwh=sum(part.energy_kwh for part in parts),
+            cost=sum(part.cost for part in parts),
+        )
+
+
+def planned_from(
+    schedule: Schedule, now: datetime, batteries: frozenset[str] = frozenset()
+) -> PlannedTotals:
+    """Return what is planned from ``now`` on (the running half-hour pro rata).
+
+    What ran before ``now`` is in the day's totals instead: the two never
+    count the same energy.
+    """
+    hours = SLOT / timedelta(hours=1)
+    weights = []
+    for start in schedule.slot_starts:
+        end = start + SLOT
+        weights.append(0.0 if end <= now else min(1.0, (end - max(start, now)) / SLOT))
+
+    def part(kws: Sequence[float]) -> Planned:
+        energy = cost = 0.0
+        for kw, weight, price in zip(kws, weights, schedule.prices, strict=True):
+            kwh = kw * hours * weight
+            energy += kwh
+            cost += kwh * price
+        return Planned(energy_kwh=round(energy, 4), cost=round(cost, 4))
+
+    loads = {}
+    battery = Planned()
+    for load_id, load in schedule.loads.items():
+        kws = load.kw or (0.0,) * len(schedule.slot_starts)
+        if load_id in batteries or load.modes is not None:
+            battery = part(kws)
+        else:
+            loads[load_id] = part(kws)
+    base = part([schedule.base_load_kw] * len(schedule.slot_starts))
+    return PlannedTotals(loads=loads, base_load=base, battery=battery)
