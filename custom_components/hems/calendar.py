@@ -1,6 +1,6 @@
-"""A calendar with one event per planned run, for HA's calendar card."""
+"""A calendar with one event per run: those that ran today and those planned."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from homeassistant.components.calendar import (
     CalendarEntity,
@@ -14,7 +14,9 @@ from homeassistant.util import dt as dt_util
 from . import HemsConfigEntry
 from .load_config import BatteryConfig
 from .load_entity import HemsPlanEntity
-from .scheduling import load_runs
+from .price_data import slot_start
+from .prices import SLOT
+from .scheduling import RUN_TOLERANCE, load_runs
 
 PARALLEL_UPDATES = 0
 
@@ -36,23 +38,53 @@ class PlanCalendar(HemsPlanEntity, CalendarEntity):
     entity_description: CalendarEntityDescription
 
     def _events(self) -> list[CalendarEvent]:
+        """Return the runs that happened (as booked) and those planned from now."""
         schedule = self.coordinator.data
-        if schedule is None:
-            return []
+        current = slot_start(dt_util.utcnow())
         events = []
         for load in self.coordinator.loads.values():
             if isinstance(load, BatteryConfig):
                 continue
-            cost = schedule.loads[load.id].cost if load.id in schedule.loads else 0.0
-            for start, end in load_runs(schedule, load.id):
+            ran = self.coordinator.state.load(load.id).ran
+            past = sorted(
+                start
+                for key, fraction in ran.items()
+                if fraction > RUN_TOLERANCE
+                and (start := datetime.fromisoformat(key)) < current
+            )
+            for first, end in _merge(past):
                 events.append(
                     CalendarEvent(
-                        start=start,
+                        start=first,
                         end=end,
                         summary=load.name,
-                        description=f"Planned by hems; {cost / 100:.2f} GBP "
-                        "for this load over the known prices",
-                        uid=f"{load.id}-{start.isoformat()}",
+                        description="Ran (as its switch showed)",
+                        uid=f"{load.id}-ran-{first.isoformat()}",
+                    )
+                )
+            if schedule is None or load.id not in schedule.loads:
+                continue
+            plan = schedule.loads[load.id]
+            hours = SLOT / timedelta(hours=1)
+            for run_start, end in load_runs(schedule, load.id):
+                if end <= current:
+                    continue
+                first = max(run_start, current)
+                kwh = cost = 0.0
+                for start, kw, price in zip(
+                    schedule.slot_starts, plan.kw, schedule.prices, strict=True
+                ):
+                    if first <= start < end:
+                        kwh += kw * hours
+                        cost += kw * hours * price
+                events.append(
+                    CalendarEvent(
+                        start=first,
+                        end=end,
+                        summary=load.name,
+                        description=f"Planned by hems: {kwh:.2f} kWh, "
+                        f"{cost / 100:.2f} GBP",
+                        uid=f"{load.id}-{first.isoformat()}",
                     )
                 )
         return sorted(
@@ -77,3 +109,14 @@ class PlanCalendar(HemsPlanEntity, CalendarEntity):
             if event.end_datetime_local > start_date
             and event.start_datetime_local < end_date
         ]
+
+
+def _merge(starts: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """Join consecutive half-hours into runs."""
+    runs: list[tuple[datetime, datetime]] = []
+    for start in starts:
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], start + SLOT)
+        else:
+            runs.append((start, start + SLOT))
+    return runs

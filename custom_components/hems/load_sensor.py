@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 from .actuation import ON
 from .load_config import WET_GOODS, BatteryConfig, LoadConfig
 from .load_entity import HemsLoadEntity, HemsPlanEntity
+from .load_status import load_status
 from .plan_coordinator import HemsPlanCoordinator
 from .scheduling import (
     Planned,
@@ -152,19 +153,29 @@ class LoadSensor(HemsLoadEntity, SensorEntity):
             return None
         schedule = self.coordinator.data
         if schedule is None or self.load.id not in schedule.loads:
-            return None
+            return {
+                "status": load_status(
+                    self.load, schedule, self.coordinator.tz, dt_util.utcnow()
+                )
+            }
         return {
+            "status": load_status(
+                self.load, schedule, self.coordinator.tz, dt_util.utcnow()
+            ),
             "windows": [
                 {
                     "start": window.start.isoformat(),
                     "end": window.end.isoformat(),
                     "planned_slots": window.planned_slots,
                     "shortfall_slots": window.shortfall_slots,
+                    "unpriced_from": window.unpriced_from.isoformat()
+                    if window.unpriced_from
+                    else None,
                     "deferred": window.deferred,
                     "explanation": window.summary,
                 }
                 for window in schedule.loads[self.load.id].windows
-            ]
+            ],
         }
 
 
@@ -238,6 +249,7 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
             "id": load.id,
             "name": load.name,
             "kind": load.kind.value,
+            "status": load_status(load, schedule, coordinator.tz, dt_util.utcnow()),
             "on": [int(on) for on in plan.on],
             "kw": list(plan.kw),
             "energy_kwh": plan.energy_kwh,

@@ -59,6 +59,7 @@ from .const import (
 )
 from .control_state import ControlState, DayTotals, Override, Requirement
 from .coordinator import HemsPriceCoordinator
+from .limit_report import limit_report
 from .load_config import (
     BatteryConfig,
     CycleConfig,
@@ -522,17 +523,25 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             return self.data
         self.last_error = None
         self._clear_issue("plan_failed")
-        if result.limit_violation_kwh > 0:
+        schedule = schedule_from_plan(built, result, list(self.loads.values()), now)
+        report = (
+            limit_report(schedule, result.net_import_kw, self.loads, self.tz)
+            if result.limit_violation_kwh > 0
+            else None
+        )
+        if report is not None:
             self._set_issue(
                 "import_limit_exceeded",
                 {
                     "limit": f"{site.import_limit_kw:g}",
                     "excess": f"{result.limit_violation_kwh:.2f}",
+                    "when": report.when,
+                    "loads": report.loads,
+                    "worst": f"{report.worst_kw:g}",
                 },
             )
         else:
             self._clear_issue("import_limit_exceeded")
-        schedule = schedule_from_plan(built, result, list(self.loads.values()), now)
         schedule = keep_current_slot(self.data, schedule, current)
         await self._async_save(schedule)
         self.hass.bus.async_fire(

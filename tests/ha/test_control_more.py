@@ -76,9 +76,15 @@ async def test_import_limit_that_cannot_be_met(
     entry = await set_up(hass, (CAR, "car"), options={"import_limit_kw": 5.0})
     issue = issue_registry.async_get_issue(DOMAIN, "import_limit_exceeded_HEMS")
     assert issue is not None
-    assert (issue.translation_placeholders or {})["limit"] == "5"
+    placeholders = issue.translation_placeholders or {}
+    assert placeholders["limit"] == "5"
     assert len(planned_on(entry, "car")) == 4
     assert entry.runtime_data.plan.data.limit_violation_kwh > 0
+    # It says which load and which half-hours: the car's four, 2 kW over.
+    assert placeholders["loads"] == "Car (7 kW, window 18:00-07:00)"
+    assert placeholders["worst"] == "2"
+    assert placeholders["when"].count("-") >= 1
+    assert placeholders["when"].startswith(("Sun", "Mon"))
 
 
 async def test_damaged_stored_plan_is_replaced(

@@ -93,3 +93,92 @@ async def test_energy_is_counted_once_as_it_is_used(
     planned = _number(hass, "car_planned_energy")
     # Two hours are asked: what ran and what is planned make exactly that.
     assert so_far + planned == pytest.approx(7 * 2, abs=0.01)
+
+
+def _status(hass: HomeAssistant, load_id: str) -> str:
+    state = hass.states.get(entity(hass, "sensor", f"{load_id}_planned_energy"))
+    return str(state.attributes["status"])
+
+
+async def test_a_load_with_nothing_planned_says_why(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """Added in the morning, an evening window waits for tomorrow's prices."""
+    freezer.move_to(datetime(2020, 9, 27, 8, 0, tzinfo=UTC))  # 09:00 BST
+    octopus.published_until = datetime(2020, 9, 27, 22, tzinfo=UTC)
+    car = {**CAR, "window_end": "07:30"}
+    washer = {
+        **WASHER,
+        "max_cycle_cost": 1.0,
+        "window_start": "09:00",
+        "window_end": "17:00",
+    }
+    await set_up(hass, (car, "car"), (washer, "washer"))
+    assert _status(hass, "car") == (
+        "Waiting for the prices up to Mon 07:30 (published about 16:00 the day "
+        "before) to plan 18:00 to Mon 07:30."
+    )
+    status = _status(hass, "washer")
+    assert status.startswith("Deferred: every start before 17:00 costs more than 1 p")
+    card = hass.states.get(entity(hass, "sensor", "HEMS_planned_cost_total"))
+    by_id = {load["id"]: load for load in card.attributes["loads"]}
+    assert by_id["car"]["status"] == _status(hass, "car")
+
+
+async def test_a_shortfall_names_the_unknown_prices(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """Late prices: the part that fits is planned and the rest said to wait."""
+    freezer.move_to(datetime(2020, 9, 27, 16, 10, tzinfo=UTC))
+    octopus.published_until = datetime(2020, 9, 27, 22, tzinfo=UTC)
+    late_car = {**CAR, "hours": 6.0, "window_start": "20:30"}
+    await set_up(hass, (late_car, "car"))
+    assert _status(hass, "car") == (
+        "Only 2.5 h of 6 h fit before Mon 07:00: prices after 23:00 are not known "
+        "yet (the rest is planned when they arrive)."
+    )
+
+
+async def test_the_calendar_keeps_what_ran(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A re-plan after a run leaves that run on the calendar, as it happened."""
+    freezer.move_to(ON_THE_HOUR + timedelta(minutes=10))
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"))
+    first = planned_on(entry, "car")[0]
+    slot = ON_THE_HOUR + SLOT
+    while slot <= first + SLOT:
+        await tick(hass, freezer, slot)
+        slot += SLOT
+    await hass.services.async_call(DOMAIN, "replan", blocking=True)
+    calendar = entity(hass, "calendar", "HEMS_plan")
+    result = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": calendar,
+            "start_date_time": ON_THE_HOUR,
+            "end_date_time": PUBLISHED,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    events = result[calendar]["events"]
+    ran = [event for event in events if event["description"].startswith("Ran")]
+    assert [datetime.fromisoformat(event["start"]) for event in ran] == [first]
+    planned = sum(
+        (datetime.fromisoformat(e["end"]) - datetime.fromisoformat(e["start"])) / SLOT
+        for e in events
+        if e["description"].startswith("Planned")
+    )
+    assert planned == 3  # four half-hours asked, one ran
