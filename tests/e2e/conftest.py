@@ -339,7 +339,7 @@ def open_dashboard(
     def _open(
         viewport: dict[str, int] | None = None,
         color_scheme: str = "light",
-        timezone_id: str | None = None,
+        timezone_id: str | None = "Europe/London",
         clock_at: datetime | None = None,
         path: str = "/hems-plan/plan",
     ) -> Page:

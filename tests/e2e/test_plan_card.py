@@ -153,8 +153,8 @@ def check_table_settled(page: Page, attempts: int = 3) -> dict[str, Any]:
 def test_table_shows_the_plan_in_local_time(
     open_dashboard: Callable[..., Page],
 ) -> None:
-    """Rows are the plan's half-hours in UK time (the browser is in Tokyo)."""
-    page = open_dashboard(timezone_id="Asia/Tokyo")
+    """Rows are the plan's half-hours in UK time (a browser in the UK)."""
+    page = open_dashboard()
     page.wait_for_selector("hems-plan-card tr.slot")
     counts = check_table_settled(page)
     plan = counts["plan"]
@@ -209,8 +209,10 @@ def test_totals_compare_with_mean_and_flat_prices(
     mean = float(home_assistant.state(mean_id)["state"])
     assert number(total("today-energy")) == pytest.approx(energy, abs=0.005)
     assert number(total("today-mean").split("@")[1]) == pytest.approx(mean, abs=0.005)
-    planned = sum(load["energy_kwh"] for load in plan["attributes"]["loads"])
-    cost = sum(load["cost"] for load in plan["attributes"]["loads"])
+    # Planned from now, for the controlled loads: the plan's own breakdown.
+    controlled = plan["attributes"]["planned"]["controlled_loads"]
+    planned = controlled["energy_kwh"]
+    cost = controlled["cost"] * 100
     assert planned > 0
     assert number(total("planned-energy")) == pytest.approx(planned, abs=0.005)
     assert number(total("planned-cost")) == pytest.approx(cost / 100, abs=0.005)
@@ -220,6 +222,13 @@ def test_totals_compare_with_mean_and_flat_prices(
     assert saving == pytest.approx(planned * 0.245 - cost / 100, abs=0.011)
     label = page.locator("hems-plan-card table.totals").inner_text()
     assert "24.50 p/kWh" in label
+    # The headline is the Planned cost sensor, broken down into its parts.
+    headline = page.locator("hems-plan-card [data-summary='cost']").inner_text()
+    parts = plan["attributes"]["planned"]
+    assert number(headline) == pytest.approx(float(plan["state"]), abs=0.005)
+    for key, name in (("loads", "controlled_loads"), ("base", "base_load")):
+        shown = page.locator(f"hems-plan-card [data-part='{key}']").inner_text()
+        assert number(shown) == pytest.approx(parts[name]["cost"], abs=0.005)
 
 
 def _wait_past_boundary(margin: float = 25.0) -> None:

@@ -77,7 +77,11 @@ function findEntities(hass, configured) {
 /** Local-time formatting in Home Assistant's time zone (GMT/BST and any other). */
 class LocalTime {
   constructor(hass) {
-    const timeZone = hass.config?.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+    // The user's profile chooses the server's time zone or the browser's, as
+    // Home Assistant's own panels do.
+    const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const timeZone = hass.locale?.time_zone === "local" ? browserZone : hass.config?.time_zone || browserZone;
+    this.timeZone = timeZone;
     this.locale = hass.locale?.language || hass.language || navigator.language || "en-GB";
     const setting = hass.locale?.time_format;
     let hour12;
@@ -146,10 +150,22 @@ function planModel(stateObj) {
     startSet: new Set((load.starts || []).map((start) => Date.parse(start))),
     max: numberOrNull(load.max_cycle_cost),
   }));
+  const planned = attributes.planned && typeof attributes.planned === "object" ? attributes.planned : null;
+  const part = (item) => ({
+    energy: numberOrNull(item?.energy_kwh),
+    cost: numberOrNull(item?.cost) === null ? null : numberOrNull(item.cost) * 100,
+  });
   return {
     slotMs,
     slots,
     loads,
+    planned: planned && {
+      loads: Object.fromEntries(Object.entries(planned.loads || {}).map(([id, item]) => [id, part(item)])),
+      controlled: part(planned.controlled_loads),
+      base: part(planned.base_load),
+      battery: part(planned.battery),
+      total: part(planned.total),
+    },
     created: attributes.created ? Date.parse(attributes.created) : null,
     baseKw: numberOrNull(attributes.base_load_kw) || 0,
     limitKw: numberOrNull(attributes.import_limit_kw),
@@ -303,7 +319,14 @@ class HemsPlanCard extends HTMLElement {
     const t = this._time;
     if (!model.slots.length) return `<div class="message">No plan yet: waiting for prices.</div>`;
     const last = model.slots[model.slots.length - 1];
-    const parts = [`<span data-summary="cost">Planned ${t.money(model.cost === null ? null : model.cost * 100)}</span>`];
+    const total = model.planned ? model.planned.total.cost : (model.cost === null ? null : model.cost * 100);
+    const parts = [`<span data-summary="cost">Planned from now ${t.money(total)}</span>`];
+    if (model.planned) {
+      const items = [["loads", "controlled loads", model.planned.controlled], ["base", "base load", model.planned.base]];
+      if (model.loads.some((load) => load.battery)) items.push(["battery", "battery", model.planned.battery]);
+      parts.push(`<span class="breakdown">= ${items.map(([key, label, item]) =>
+        `<span data-part="${key}">${label} ${t.money(item.cost)}</span>`).join(" + ")}</span>`);
+    }
     if (model.created) parts.push(`<span>made ${escapeHtml(t.day(model.created))} ${escapeHtml(t.time(model.created))}</span>`);
     const end = last.start + model.slotMs;
     parts.push(`<span>until ${escapeHtml(t.day(end))} ${escapeHtml(t.time(end))}</span>`);
@@ -333,9 +356,15 @@ class HemsPlanCard extends HTMLElement {
     const visibleStarts = new Set(visible.map((slot) => slot.index));
     let plannedEnergy = 0;
     let plannedCost = 0;
-    for (const load of model.loads) {
-      plannedEnergy += numberOrNull(load.energy_kwh) || 0;
-      plannedCost += numberOrNull(load.cost) || 0;
+    if (model.planned) {
+      plannedEnergy = model.planned.controlled.energy || 0;
+      plannedCost = model.planned.controlled.cost || 0;
+    } else {
+      for (const load of model.loads) {
+        if (load.battery) continue;
+        plannedEnergy += numberOrNull(load.energy_kwh) || 0;
+        plannedCost += numberOrNull(load.cost) || 0;
+      }
     }
     const prices = model.slots.filter((slot) => visibleStarts.has(slot.index) && slot.price !== null).map((slot) => slot.price);
     const horizonMean = prices.length ? prices.reduce((a, b) => a + b, 0) / prices.length : null;
@@ -357,7 +386,7 @@ class HemsPlanCard extends HTMLElement {
       }],
     ];
     return `<table class="totals">
-      <thead><tr><th></th><th>Today so far</th><th>Planned</th></tr></thead>
+      <thead><tr><th scope="col">Controlled loads</th><th>Today so far</th><th>Planned from now</th></tr></thead>
       <tbody>${rows.map(([key, label, fn]) =>
         `<tr><th scope="row">${label}</th>${cell("today", key, fn(today))}${cell("planned", key, fn(planned))}</tr>`).join("")}
       </tbody></table>`;
@@ -387,12 +416,26 @@ class HemsPlanCard extends HTMLElement {
         <table class="plan${t.hour12 ? " h12" : ""}">${head}<tbody>${rows}</tbody></table></section>`;
     }).join("");
     const wet = model.loads.some((load) => load.wet);
+    const runners = model.loads.filter((load) => !load.battery);
+    const runColours = runners.length ? runners.map((load) => load.color) : [PALETTE[0]];
+    const runKey = runColours.length > 1
+      ? `linear-gradient(90deg, ${runColours.map((c, i) => `${c} ${(i * 100) / runColours.length}% ${((i + 1) * 100) / runColours.length}%`).join(", ")})`
+      : runColours[0];
+    const battery = model.loads.find((load) => load.battery);
     const legend = `<div class="legend">
-      <span><i class="key run"></i>runs</span>
-      ${model.loads.some((load) => load.battery) ? `<span><i class="key charge"></i>battery charges from the grid</span><span><i class="key hold">hold</i>battery keeps its charge</span>` : ""}
+      <span><i class="key run" style="background:${runKey}"></i>runs (in the load's colour)</span>
+      ${battery ? `<span><i class="key charge" style="--c:${battery.color}"></i>battery charges from the grid</span><span><i class="key hold">hold</i>battery keeps its charge</span>` : ""}
       ${wet ? `<span><i class="key start"></i>chosen start</span><span><i class="key over"></i>start above the maximum cycle cost</span>` : ""}
       <span><i class="key now"></i>now</span></div>`;
-    return `<div class="halves">${blocks}</div>${legend}`;
+    return `<div class="halves">${blocks}</div>${legend}${this._statuses(model)}`;
+  }
+
+  /** One sentence per load: what is planned next, or why nothing is. */
+  _statuses(model) {
+    const items = model.loads.filter((load) => load.status);
+    if (!items.length) return "";
+    return `<ul class="statuses">${items.map((load) =>
+      `<li data-load="${escapeHtml(load.id)}" style="--c:${load.color}"><span class="swatch"></span><b>${escapeHtml(load.name)}</b>: ${escapeHtml(load.status)}</li>`).join("")}</ul>`;
   }
 
   _row(model, slot, now, top) {
@@ -470,18 +513,25 @@ class HemsPlanCard extends HTMLElement {
     const x0 = starts[0];
     const x1 = starts[starts.length - 1] + slotMs;
 
+    // What the grid sees per slot: the loads (a charging battery among them)
+    // stacked, less what a discharging battery covers, drawn hatched on top.
     const stacks = starts.map((start) => {
       const index = planIndex.get(start);
-      if (index === undefined) return [];
-      const layers = [];
-      if (model.baseKw > 0) layers.push({ id: "__base", name: "Base load", color: "var(--hems-base-color)", kw: model.baseKw });
+      const stack = { layers: [], gross: 0, net: 0, covered: 0 };
+      if (index === undefined) return stack;
+      if (model.baseKw > 0) stack.layers.push({ id: "__base", name: "Base load", color: "var(--hems-base-color)", kw: model.baseKw });
+      let discharge = 0;
       for (const load of model.loads) {
         const kw = load.power[index] || 0;
-        if (kw > 0) layers.push({ id: load.id, name: load.name, color: load.color, kw });
+        if (kw > 0) stack.layers.push({ id: load.id, name: load.name, color: load.color, kw });
+        else if (kw < 0) discharge -= kw;
       }
-      return layers;
+      stack.gross = stack.layers.reduce((sum, layer) => sum + layer.kw, 0);
+      stack.net = Math.max(0, stack.gross - discharge);
+      stack.covered = stack.gross - stack.net;
+      return stack;
     });
-    const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((layers) => layers.reduce((sum, layer) => sum + layer.kw, 0))) * 1.1;
+    const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((stack) => stack.gross)) * 1.1;
     const priceValues = [...priceAt.values()];
     const pMin = Math.min(0, ...priceValues);
     const pMax = Math.max(1, ...priceValues) * 1.08;
@@ -508,16 +558,32 @@ class HemsPlanCard extends HTMLElement {
     // What has passed is shaded.
     if (now > x0) out.push(`<rect class="past" x="${pad.left}" y="${pad.top}" width="${f(Math.min(x(now), x(x1)) - pad.left)}" height="${plotH}"/>`);
 
-    // Stacked load (kW).
+    // Stacked load (kW), solid up to the grid import, hatched above it where
+    // the battery covers the rest.
+    out.push(`<defs><pattern id="hems-covered" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)">
+      <rect width="5" height="5" fill="transparent"/><line x1="0" y1="0" x2="0" y2="5" stroke="var(--secondary-text-color)" stroke-width="2.5"/></pattern></defs>`);
     const slotW = plotW / ((x1 - x0) / slotMs);
     starts.forEach((start, i) => {
+      const stack = stacks[i];
       let base = 0;
-      for (const layer of stacks[i]) {
-        const top = base + layer.kw;
-        out.push(`<rect class="stack" data-load="${escapeHtml(layer.id)}" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(top))}" height="${f(yK(base) - yK(top))}" fill="${layer.color}"/>`);
-        base = top;
+      for (const layer of stack.layers) {
+        const top = Math.min(base + layer.kw, stack.net);
+        if (top > base) {
+          out.push(`<rect class="stack" data-load="${escapeHtml(layer.id)}" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(top))}" height="${f(yK(base) - yK(top))}" fill="${layer.color}"/>`);
+        }
+        base += layer.kw;
+      }
+      if (stack.covered > 1e-9) {
+        out.push(`<rect class="battery-covered" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(stack.gross))}" height="${f(yK(stack.net) - yK(stack.gross))}" fill="url(#hems-covered)"/>`);
       }
     });
+    // The grid import as a step line on the kW scale.
+    let grid = "";
+    starts.forEach((start, i) => {
+      if (planIndex.get(start) === undefined) return;
+      grid += `${grid ? "L" : "M"}${f(x(start))},${f(yK(stacks[i].net))}H${f(x(start + slotMs))}`;
+    });
+    if (grid) out.push(`<path class="grid-import" d="${grid}"/>`);
 
     // A battery charging from the grid (its power is not in the plan): a strip
     // along the bottom of its half-hours.
@@ -577,9 +643,11 @@ class HemsPlanCard extends HTMLElement {
     // Tooltips: one transparent column per slot.
     starts.forEach((start, i) => {
       const price = priceAt.get(start);
-      const loads = stacks[i].filter((layer) => layer.id !== "__base").map((layer) => `${layer.name} ${t.number(layer.kw, 1)} kW`);
-      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}`;
-      out.push(`<rect class="hit" x="${f(x(start))}" y="${pad.top}" width="${f(slotW)}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
+      const stack = stacks[i];
+      const loads = stack.layers.filter((layer) => layer.id !== "__base").map((layer) => `${layer.name} ${t.number(layer.kw, 1)} kW`);
+      const covered = stack.covered > 1e-9 ? `; the battery covers ${t.number(stack.covered, 1)} kW` : "";
+      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${covered}; from the grid ${t.number(stack.net, 1)} kW`;
+      out.push(`<rect class="hit" data-start="${new Date(start).toISOString()}" data-net="${stack.net.toFixed(3)}" data-gross="${stack.gross.toFixed(3)}" x="${f(x(start))}" y="${pad.top}" width="${f(slotW)}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
     });
 
     const legend = [
@@ -587,6 +655,8 @@ class HemsPlanCard extends HTMLElement {
       ...(model.baseKw > 0 ? [`<span><i style="background:var(--hems-base-color)"></i>base load</span>`] : []),
       ...model.loads.filter((load) => load.power.some((kw) => kw > 0)).map((load) => `<span><i style="background:${load.color}"></i>${escapeHtml(load.name)} (kW)</span>`),
       ...strips.map((load) => `<span><i class="strip" style="background:${load.color}"></i>${escapeHtml(load.name)} charges from the grid</span>`),
+      ...(stacks.some((stack) => stack.covered > 1e-9) ? [`<span><i class="covered"></i>covered by the battery</span>`] : []),
+      `<span><i class="import"></i>from the grid (kW)</span>`,
       ...(model.limitKw ? [`<span><i class="limit"></i>import limit</span>`] : []),
     ].join("");
     box.innerHTML = `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"
@@ -654,7 +724,16 @@ const STYLES = `
     color-mix(in srgb, var(--primary-color) 55%, transparent)) no-repeat right bottom 2px / var(--w) 3px; }
   .plan td.price.negative { color: var(--success-color, #43a047); font-weight: 600; }
   .plan td.load.on { background: color-mix(in srgb, var(--c) 40%, transparent); }
-  .key.run { background: color-mix(in srgb, var(--secondary-text-color) 40%, transparent); }
+  .key.run { opacity: 0.6; }
+  .statuses { list-style: none; margin: 8px 0 0; padding: 0; font-size: 0.9em; }
+  .statuses li { margin: 2px 0; }
+  .statuses .swatch { display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--c); margin-right: 5px; }
+  .breakdown { color: var(--secondary-text-color); }
+  svg .battery-covered { opacity: 0.9; }
+  svg .grid-import { fill: none; stroke: var(--primary-text-color); stroke-width: 1.5; }
+  svg .kw-zero { stroke: var(--secondary-text-color); stroke-width: 1; }
+  .legend i.covered { background: repeating-linear-gradient(135deg, var(--secondary-text-color) 0 2px, transparent 2px 4px); }
+  .legend i.import { height: 0; border-top: 2px solid var(--primary-text-color); }
   .plan td.load.charge, .key.charge { background: color-mix(in srgb, var(--c, #00897b) 45%, transparent); }
   .plan td.load.hold { color: var(--secondary-text-color); font-style: italic; }
   .plan td.load.over, .key.over { background: color-mix(in srgb, var(--hems-over) 30%, transparent); box-shadow: inset 3px 0 0 var(--hems-over); }
@@ -675,7 +754,6 @@ const STYLES = `
     .plan.h12 th.time { width: 5.6em; }
     .plan th.price { width: 3.6em; }
   }
-  .key.charge { --c: var(--secondary-text-color); }
   .legend i.key.hold { width: auto; height: auto; border: none; font-size: 0.95em; color: var(--secondary-text-color); }
 `;
 
