@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -36,6 +37,8 @@ from .const import (
     CONF_BASE_LOAD,
     CONF_BASE_LOAD_ENTITY,
     CONF_GAS_PRICE,
+    CONF_GRID_EXPORT_POSITIVE,
+    CONF_GRID_POWER_ENTITY,
     CONF_IMPORT_LIMIT,
     CONF_PRODUCT,
     CONF_RATES_ENTITIES,
@@ -303,10 +306,11 @@ class HemsOptionsFlow(OptionsFlow):
         placeholders: Placeholders = {}
         if user_input is not None:
             errors, placeholders = await self._async_test_account(user_input)
-            entity_id = user_input.get(CONF_BASE_LOAD_ENTITY)
-            if entity_id and self.hass.states.get(entity_id) is None:
-                errors[CONF_BASE_LOAD_ENTITY] = "entity_not_found"
-                placeholders["entity"] = entity_id
+            for key in (CONF_BASE_LOAD_ENTITY, CONF_GRID_POWER_ENTITY):
+                entity_id = user_input.get(key)
+                if entity_id and self.hass.states.get(entity_id) is None:
+                    errors[key] = "entity_not_found"
+                    placeholders["entity"] = entity_id
             if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
@@ -317,6 +321,10 @@ class HemsOptionsFlow(OptionsFlow):
                     EntitySelectorConfig(domain="sensor", device_class="power")
                 ),
                 probatio.Optional(CONF_GAS_PRICE): PRICE_SELECTOR,
+                probatio.Optional(CONF_GRID_POWER_ENTITY): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class="power")
+                ),
+                probatio.Optional(CONF_GRID_EXPORT_POSITIVE): BooleanSelector(),
                 probatio.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
                 probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
             }

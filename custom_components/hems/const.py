@@ -60,6 +60,9 @@ SUBENTRY_LOAD: Final = "load"
 CONF_IMPORT_LIMIT: Final = "import_limit_kw"
 CONF_BASE_LOAD: Final = "base_load_kw"
 CONF_BASE_LOAD_ENTITY: Final = "base_load_entity"
+# Live PV surplus diversion: the grid power sensor and its sign.
+CONF_GRID_POWER_ENTITY: Final = "grid_power_entity"
+CONF_GRID_EXPORT_POSITIVE: Final = "grid_export_positive"
 
 # Re-plan when a battery's state of charge is this far from the plan.
 SOC_DRIFT_KWH: Final = 0.5
@@ -67,3 +70,5 @@ SOC_DRIFT_KWH: Final = 0.5
 EVENT_PLAN_UPDATED: Final = "hems_plan_updated"
 EVENT_LOAD_STARTED: Final = "hems_load_started"
 EVENT_LOAD_STOPPED: Final = "hems_load_stopped"
+EVENT_DIVERT_STARTED: Final = "hems_divert_started"
+EVENT_DIVERT_STOPPED: Final = "hems_divert_stopped"

@@ -38,6 +38,7 @@ class DayTotals:
     day: str = ""
     energy_kwh: float = 0.0
     cost: float = 0.0  # pence
+    diverted_kwh: float = 0.0  # of energy_kwh: taken from PV surplus by diversion
 
 
 @dataclass(slots=True, kw_only=True)
@@ -80,6 +81,7 @@ class ControlState:
     last_applied_slot: datetime | None = None
     # Cycles and open runs are booked up to this time.
     metered_until: datetime | None = None
+    diversion_enabled: bool = True
 
     def load(self, load_id: str) -> LoadState:
         """Return (creating if needed) the state of a load."""
@@ -100,10 +102,12 @@ class ControlState:
         return {
             "last_applied_slot": _iso(self.last_applied_slot),
             "metered_until": _iso(self.metered_until),
+            "diversion_enabled": self.diversion_enabled,
             "today": {
                 "day": self.today.day,
                 "energy_kwh": self.today.energy_kwh,
                 "cost": self.today.cost,
+                "diverted_kwh": self.today.diverted_kwh,
             },
             "loads": {
                 load_id: {
@@ -159,6 +163,9 @@ class ControlState:
             day=str(today.get("day", "")),
             energy_kwh=reader.number("state.today.energy_kwh", today.get("energy_kwh")),
             cost=reader.number("state.today.cost", today.get("cost")),
+            diverted_kwh=reader.number(
+                "state.today.diverted_kwh", today.get("diverted_kwh")
+            ),
         )
         state = cls(
             loads=loads,
@@ -167,6 +174,7 @@ class ControlState:
                 "state.last_applied_slot", data.get("last_applied_slot")
             ),
             metered_until=reader.when("state.metered_until", data.get("metered_until")),
+            diversion_enabled=data.get("diversion_enabled", True) is not False,
         )
         return state, reader.dropped
 

@@ -145,6 +145,7 @@ async def async_apply_changes(hass: HomeAssistant, entry: HemsConfigEntry) -> bo
     options = {k: entry.options.get(k) for k in PLAN_OPTIONS}
     if options != book.plan_options:
         book.plan_options = options
+        plan.refresh_site()
         changed = True
     return changed
 

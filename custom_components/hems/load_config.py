@@ -54,6 +54,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "min_soc_kwh": (0, 200, " kWh"),
     "opportunistic_price": (-100, 100, " p/kWh"),
     "max_cycle_cost": (-100, 1000, " p"),
+    "divert_priority": (1, 9, ""),
 }
 
 # English texts of the error keys (the translations live in strings.json).
@@ -154,6 +155,8 @@ class InterruptibleConfig:
     opportunistic_price: float | None = None
     cheaper_than_gas: bool = False
     boiler_efficiency: float = 0.9
+    # Takes live PV surplus in this order (1 first); None: never diverted.
+    divert_priority: int | None = None
     actuator: Actuator
 
     @property
@@ -506,5 +509,16 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
         opportunistic_price=_optional_number(data, "opportunistic_price"),
         cheaper_than_gas=bool(data.get("cheaper_than_gas", False)),
         boiler_efficiency=_number(data, "boiler_efficiency", default=0.9),
+        divert_priority=_priority(data),
         actuator=actuator,
     )
+
+
+def _priority(data: Mapping[str, Any]) -> int | None:
+    """Return the PV-surplus priority, a whole number from 1 to 9, or None."""
+    value = _optional_number(data, "divert_priority")
+    if value is None:
+        return None
+    if value != int(value):
+        raise LoadConfigError("divert_priority", "whole_number", value=value)
+    return int(value)

@@ -74,6 +74,7 @@ HOURS = _number(0.5, "h")
 PENCE = _number(0.01, "p")
 PRICE = _number(0.01, "p/kWh")
 ENERGY = _number(0.1, "kWh")
+PRIORITY = _number(1)
 
 
 def kind_schema(kind: LoadKind) -> probatio.Schema:
@@ -97,6 +98,7 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                         "window_end", default="07:00:00"
                     ): HalfHourSelector(),
                     probatio.Optional("opportunistic_price"): PRICE,
+                    probatio.Optional("divert_priority"): PRIORITY,
                 }
             )
         case LoadKind.IMMERSION:
@@ -115,6 +117,7 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     probatio.Required(
                         "window_end", default="00:00:00"
                     ): HalfHourSelector(),
+                    probatio.Optional("divert_priority"): PRIORITY,
                 }
             )
         case LoadKind.DISHWASHER | LoadKind.WASHING_MACHINE:

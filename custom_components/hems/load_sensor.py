@@ -218,6 +218,15 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
         value_fn=lambda coordinator: round(coordinator.today_now().energy_kwh, 4),
     ),
     TotalSensorDescription(
+        key="diverted_energy_today",
+        translation_key="diverted_energy_today",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda coordinator: round(coordinator.today_now().diverted_kwh, 4),
+    ),
+    TotalSensorDescription(
         key="average_price_today",
         translation_key="average_price_today",
         native_unit_of_measurement="p/kWh",

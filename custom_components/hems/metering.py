@@ -39,13 +39,24 @@ class DayBook:
         self.totals = totals
         self.tz = tz
 
-    def add(self, moment: datetime, kwh: float, price: float | None) -> None:
+    def add(
+        self,
+        moment: datetime,
+        kwh: float,
+        price: float | None,
+        *,
+        diverted: bool = False,
+    ) -> None:
         """Book ``kwh`` used at ``moment`` at ``price`` (p/kWh, None if unknown)."""
         day = moment.astimezone(self.tz).date().isoformat()
         if day > self.totals.day:
             self.totals = DayTotals(day=day)
-        if day != self.totals.day or price is None:
-            return  # an earlier day's, or a price nobody knows: not today's cost
+        if day != self.totals.day:
+            return  # an earlier day's
+        if diverted:
+            self.totals.diverted_kwh += kwh
+        if price is None:
+            return  # a price nobody knows: not today's cost
         self.totals.energy_kwh += kwh
         self.totals.cost += kwh * price
 
@@ -59,8 +70,9 @@ def book_run(
     tz: ZoneInfo,
     price_at: PriceAt,
     book: DayBook,
+    diverted: bool = False,
 ) -> None:
-    """Book an interruptible load as on during [start, end)."""
+    """Book an interruptible load as on during [start, end) (``diverted``: by PV)."""
     requirement = state.progress().requirement
     for piece_start, piece_end in pieces(start, end):
         fraction = (piece_end - piece_start) / SLOT
@@ -74,6 +86,7 @@ def book_run(
             piece_start,
             load.power_kw * (piece_end - piece_start) / HOUR,
             price_at(slot),
+            diverted=diverted,
         )
 
 

@@ -48,8 +48,12 @@ from .const import (
     CONF_BASE_LOAD,
     CONF_BASE_LOAD_ENTITY,
     CONF_GAS_PRICE,
+    CONF_GRID_EXPORT_POSITIVE,
+    CONF_GRID_POWER_ENTITY,
     CONF_IMPORT_LIMIT,
     DOMAIN,
+    EVENT_DIVERT_STARTED,
+    EVENT_DIVERT_STOPPED,
     EVENT_LOAD_STARTED,
     EVENT_LOAD_STOPPED,
     EVENT_PLAN_UPDATED,
@@ -59,6 +63,7 @@ from .const import (
 )
 from .control_state import ControlState, DayTotals, Override, Requirement
 from .coordinator import HemsPriceCoordinator
+from .diversion import Diverter, DivertLoad
 from .limit_report import limit_report
 from .load_config import (
     BatteryConfig,
@@ -81,7 +86,7 @@ from .scheduling import (
     keep_current_slot,
     schedule_from_plan,
 )
-from .site_readings import power_kw, state_of_charge_kwh
+from .site_readings import power_kw, signed_power_kw, state_of_charge_kwh
 from .storage import StoreDataError, async_load_store
 
 if TYPE_CHECKING:
@@ -135,6 +140,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         # Loads switched by hand: left alone until the end of that half-hour.
         self.manual_until: dict[str, datetime] = {}
         self._reading_problems: dict[str, str] = {}
+        self.diverter = self._new_diverter()
         self._replan_debouncer = Debouncer(
             hass,
             LOGGER,
@@ -205,7 +211,9 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             for load in self.loads.values()
             if isinstance(load, BatteryConfig) and load.soc_entity
         }
-        if watched := sorted(devices | socs):
+        grid_entity = self.config_entry.options.get(CONF_GRID_POWER_ENTITY)
+        grid = {str(grid_entity)} if grid_entity else set()
+        if watched := sorted(devices | socs | grid):
             self._unsub_entities = async_track_state_change_event(
                 self.hass, watched, self._async_entity_changed
             )
@@ -262,6 +270,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     async def _async_boundary(self, now: datetime) -> None:
         """Book the slot that ended; re-plan if it went off plan; apply the next."""
         self._meter(now)
+        self._hand_diverted_to_the_plan(now)
         reasons = self._replan_reasons(now)
         if not reasons or self._plan_lock.locked():
             # The plan in force is applied now; a plan still being computed is
@@ -318,6 +327,9 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         entity_id = event.data["entity_id"]
         old, new = event.data["old_state"], event.data["new_state"]
         now = dt_util.utcnow()
+        if entity_id == self.config_entry.options.get(CONF_GRID_POWER_ENTITY):
+            await self._async_grid_changed(now)
+            return
         if any(
             isinstance(load, BatteryConfig) and load.soc_entity == entity_id
             for load in self.loads.values()
@@ -345,6 +357,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                 ):
                     until = slot_start(now) + SLOT
                     self.manual_until[load.id] = until
+                    self._stop_diverting(load, now)
                     LOGGER.info(
                         "%s was switched %s by hand: hems leaves it so until %s",
                         load.name,
@@ -379,6 +392,117 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                 await self._replan_debouncer.async_call()
                 return
 
+    # --- live PV surplus diversion --------------------------------------------
+
+    def _new_diverter(self) -> Diverter | None:
+        """Return the diverter of the loads with a solar priority, if any."""
+        loads = tuple(
+            DivertLoad(
+                id=load.id, power_kw=load.power_kw, priority=load.divert_priority
+            )
+            for load in self.loads.values()
+            if isinstance(load, InterruptibleConfig)
+            and load.divert_priority is not None
+        )
+        if not loads or not self.config_entry.options.get(CONF_GRID_POWER_ENTITY):
+            return None
+        return Diverter(loads)
+
+    def refresh_site(self) -> None:
+        """Take new site options (the grid sensor) into account."""
+        self.diverter = self._new_diverter()
+        self._track_entities()
+
+    def _diverting(self, load_id: str) -> bool:
+        return self.diverter is not None and load_id in self.diverter.diverted
+
+    def _divert_free(self, now: datetime) -> list[str]:
+        """Return the loads diversion may switch on now."""
+        free = []
+        for load in self.loads.values():
+            if (
+                not isinstance(load, InterruptibleConfig)
+                or load.divert_priority is None
+            ):
+                continue
+            state = self.state.load(load.id)
+            if (
+                state.automatic
+                and state.override is None
+                and self.manual_until.get(load.id, now) <= now
+                and load.id not in self.actuator_errors
+                and self.desired(load, now) == OFF
+                and not self._device_on(load)
+            ):
+                free.append(load.id)
+        return free
+
+    async def _async_grid_changed(self, now: datetime) -> None:
+        """Take or give back PV surplus after a new grid power reading."""
+        if self.diverter is None or not self.state.diversion_enabled:
+            return
+        entity_id = self.config_entry.options[CONF_GRID_POWER_ENTITY]
+        reading = signed_power_kw(self.hass, entity_id)
+        self._note_reading("grid_power", reading.problem)
+        if reading.value is None:
+            return
+        grid_kw = reading.value
+        if self.config_entry.options.get(CONF_GRID_EXPORT_POSITIVE):
+            grid_kw = -grid_kw
+        self._meter(now)
+        limit = self.config_entry.options.get(CONF_IMPORT_LIMIT)
+        decision = self.diverter.update(
+            now, grid_kw, self._divert_free(now), float(limit) if limit else None
+        )
+        for load_id, event in (
+            (decision.on, EVENT_DIVERT_STARTED),
+            (decision.off, EVENT_DIVERT_STOPPED),
+        ):
+            if load_id is None or load_id not in self.loads:
+                continue
+            load = self.loads[load_id]
+            LOGGER.info(
+                "%s %s PV surplus (grid %.2f kW)",
+                load.name,
+                "takes" if event == EVENT_DIVERT_STARTED else "leaves",
+                grid_kw,
+            )
+            self.hass.bus.async_fire(
+                event, {"load": load.name, "load_id": load.id, "grid_kw": grid_kw}
+            )
+        if decision.on or decision.off:
+            await self.async_apply(now)
+
+    def _stop_diverting(self, load: LoadConfig, now: datetime) -> None:
+        """Stop diverting to a load someone else now decides about."""
+        if self.diverter is not None and load.id in self.diverter.diverted:
+            self._meter(now)
+            self.diverter.release(load.id, now)
+            self.hass.bus.async_fire(
+                EVENT_DIVERT_STOPPED, {"load": load.name, "load_id": load.id}
+            )
+
+    def _hand_diverted_to_the_plan(self, now: datetime) -> None:
+        """Give the plan back the diverted loads it runs in this half-hour."""
+        schedule = self.data
+        index = schedule.index(now) if schedule else None
+        if self.diverter is None or schedule is None or index is None:
+            return
+        for load_id in list(self.diverter.diverted):
+            plan = schedule.loads.get(load_id)
+            if plan is not None and plan.on[index] and load_id in self.loads:
+                self._stop_diverting(self.loads[load_id], now)
+
+    async def async_set_diversion(self, enabled: bool) -> None:
+        """Turn live PV surplus diversion on or off (off gives back what it took)."""
+        self.state.diversion_enabled = enabled
+        if not enabled and self.diverter is not None:
+            now = dt_util.utcnow()
+            for load_id in list(self.diverter.diverted):
+                if load_id in self.loads:
+                    self._stop_diverting(self.loads[load_id], now)
+        await self.async_apply()
+
     async def async_put_load(self, load: LoadConfig) -> None:
         """Add a load, or replace its settings (its actuator is made anew)."""
         if (actuator := self.actuators.pop(load.id, None)) is not None:
@@ -387,6 +511,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.actuators[load.id] = build_actuator(self.hass, load.actuator)
         self.state.load(load.id)
         self._actuator_ok(load)
+        self.diverter = self._new_diverter()
         self._track_entities()
 
     async def async_remove_load(self, load_id: str) -> None:
@@ -398,6 +523,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             self._actuator_ok(load)
         self.state.loads.pop(load_id, None)
         self.manual_until.pop(load_id, None)
+        self.diverter = self._new_diverter()
         self._track_entities()
 
     # --- planning -------------------------------------------------------------
@@ -628,6 +754,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                         tz=self.tz,
                         price_at=self._price_at,
                         book=book,
+                        diverted=self._diverting(load.id),
                     )
             elif isinstance(load, CycleConfig) and since < now:
                 book_cycles(
@@ -671,6 +798,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                         tz=self.tz,
                         price_at=self._price_at,
                         book=book,
+                        diverted=self._diverting(load.id),
                     )
                     state.on_since = now
                 if not self._device_on(load):
@@ -694,24 +822,36 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         schedule = self.data
         index = schedule.index(now) if schedule else None
         if isinstance(load, BatteryConfig):
-            if schedule is None or index is None:
-                return BatteryMode.NORMAL.value
-            modes = schedule.loads[load.id].modes if load.id in schedule.loads else None
-            return modes[index] if modes else BatteryMode.NORMAL.value
+            return self._battery_mode(load, schedule, index)
         if isinstance(load, CycleConfig):
-            if schedule is None or load.id not in schedule.loads:
-                return None
-            current = slot_start(now)
-            for window in schedule.loads[load.id].windows:
-                if (
-                    window.cycle_start == current
-                    and window.key not in state.cycle_starts
-                ):
-                    return ON
-            return None  # wet goods are never switched off by hems
+            return self._cycle_start(load, schedule, now)
+        if self.diverter is not None and load.id in self.diverter.diverted:
+            return ON  # taking PV surplus (the plan has it off now)
         if schedule is None or index is None or load.id not in schedule.loads:
             return OFF
         return ON if schedule.loads[load.id].on[index] else OFF
+
+    @staticmethod
+    def _battery_mode(
+        load: BatteryConfig, schedule: Schedule | None, index: int | None
+    ) -> str:
+        if schedule is None or index is None or load.id not in schedule.loads:
+            return BatteryMode.NORMAL.value
+        modes = schedule.loads[load.id].modes
+        return modes[index] if modes else BatteryMode.NORMAL.value
+
+    def _cycle_start(
+        self, load: CycleConfig, schedule: Schedule | None, now: datetime
+    ) -> str | None:
+        """Return ON in the half-hour a cycle starts; wet goods never go off."""
+        if schedule is None or load.id not in schedule.loads:
+            return None
+        current = slot_start(now)
+        started = self.state.load(load.id).cycle_starts
+        for window in schedule.loads[load.id].windows:
+            if window.cycle_start == current and window.key not in started:
+                return ON
+        return None
 
     async def async_apply(self, now: datetime | None = None) -> None:
         """Apply the current slot of the plan to every load (idempotent)."""

@@ -59,7 +59,15 @@ def state_of_charge_kwh(
 
 
 def power_kw(hass: HomeAssistant, entity_id: str) -> Reading:
-    """Return a power sensor's reading in kW (from W, kW, MW...)."""
+    """Return a power sensor's reading in kW (from W, kW, MW...), at least 0."""
+    reading = signed_power_kw(hass, entity_id)
+    if reading.value is None:
+        return reading
+    return Reading(max(reading.value, 0.0))
+
+
+def signed_power_kw(hass: HomeAssistant, entity_id: str) -> Reading:
+    """Return a power sensor's reading in kW, keeping its sign (grid meters)."""
     found = _numeric(hass, entity_id)
     if isinstance(found, str):
         return Reading(None, found)
@@ -71,4 +79,4 @@ def power_kw(hass: HomeAssistant, entity_id: str) -> Reading:
             kw = PowerConverter.convert(value, unit, "kW")
         except HomeAssistantError:
             return Reading(None, f"{entity_id} is in {unit}: use W or kW")
-    return Reading(max(kw, 0.0))
+    return Reading(kw)

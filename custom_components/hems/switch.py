@@ -10,12 +10,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import HemsConfigEntry
 from .load_changes import register_adder
 from .load_config import LoadConfig
-from .load_entity import HemsLoadEntity
+from .load_entity import HemsLoadEntity, HemsPlanEntity
 
 PARALLEL_UPDATES = 1
 
 AUTOMATIC = SwitchEntityDescription(
     key="automatic", translation_key="automatic", entity_category=EntityCategory.CONFIG
+)
+SOLAR_DIVERSION = SwitchEntityDescription(
+    key="solar_diversion",
+    translation_key="solar_diversion",
+    entity_category=EntityCategory.CONFIG,
 )
 
 
@@ -26,6 +31,7 @@ async def async_setup_entry(
 ) -> None:
     """Add one automatic switch per load."""
     plan = entry.runtime_data.plan
+    async_add_entities([SolarDiversionSwitch(plan, SOLAR_DIVERSION)])
 
     def add(load: LoadConfig) -> None:
         async_add_entities(
@@ -59,3 +65,33 @@ class AutomaticSwitch(HemsLoadEntity, SwitchEntity):
         """Leave the device as it is from now on."""
         self.coordinator.state.load(self.load.id).automatic = False
         await self.coordinator.async_apply()
+
+
+class SolarDiversionSwitch(HemsPlanEntity, SwitchEntity):
+    """Whether loads with a solar priority take live PV surplus."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether diversion is on."""
+        return self.coordinator.state.diversion_enabled
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object]:
+        """Say which loads take the surplus now."""
+        diverter = self.coordinator.diverter
+        return {
+            "configured": diverter is not None,
+            "diverting": sorted(
+                self.coordinator.loads[load_id].name
+                for load_id in (diverter.diverted if diverter else ())
+                if load_id in self.coordinator.loads
+            ),
+        }
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Let loads take PV surplus."""
+        await self.coordinator.async_set_diversion(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop diverting (loads switched on for the surplus go back to the plan)."""
+        await self.coordinator.async_set_diversion(False)
