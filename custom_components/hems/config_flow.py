@@ -60,8 +60,9 @@ from .prices import (
     OctopusNotFoundError,
     PriceFileError,
     load_price_history,
-    parse_rates_attribute,
+    rates_entities_problem,
 )
+from .sources import describe_entity
 
 REGION_SELECTOR = SelectSelector(
     SelectSelectorConfig(
@@ -154,19 +155,20 @@ async def _test_octopus(
 def _test_entities(
     hass: HomeAssistant, entity_ids: list[str]
 ) -> tuple[Errors, Placeholders]:
+    """Check the rates entities (see `rates_entities_problem` for the rules)."""
+    entities = []
     for entity_id in entity_ids:
         if (state := hass.states.get(entity_id)) is None:
             return {CONF_RATES_ENTITIES: "entity_not_found"}, {"entity": entity_id}
-        fetch = parse_rates_attribute(
-            state.attributes.get("rates"), entity_id=entity_id
-        )
-        if not fetch.slots:
-            reason = fetch.rejected[0] if fetch.rejected else "no rates"
-            return {CONF_RATES_ENTITIES: "no_rates"}, {
-                "entity": entity_id,
-                "error": reason,
-            }
-    return {}, {}
+        entities.append(describe_entity(hass, state))
+    if (problem := rates_entities_problem(entities)) is None:
+        return {}, {}
+    placeholders = {"entity": problem.entity}
+    if problem.other:
+        placeholders["other"] = problem.other
+    if problem.error:
+        placeholders["error"] = problem.error
+    return {CONF_RATES_ENTITIES: problem.key}, placeholders
 
 
 async def _test_replay(hass: HomeAssistant, path: str) -> tuple[Errors, Placeholders]:

@@ -230,10 +230,16 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         self.last_fetch = now
         self._update_source_repair(None)
         merged = merge_slots(self._known, fetch.slots)
+        # A problem is a warning once; the same one at the next fetch (an
+        # entity source reads the same attributes again) only a debug line.
+        already = set(self.rejected)
         self.rejected = fetch.rejected + merged.rejected
         self.incomplete = fetch.incomplete
         for message in self.rejected:
-            LOGGER.warning("Rejected a price record: %s", message)
+            if message in already:
+                LOGGER.debug("Still rejected: %s", message)
+            else:
+                LOGGER.warning("Rejected a price record: %s", message)
         if fetch.incomplete is not None:
             LOGGER.warning(
                 "Prices read in part (keeping the %d read): %s",

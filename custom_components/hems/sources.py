@@ -7,18 +7,21 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
 
-from .const import PUBLISH_TIME
+from .const import LOGGER, PUBLISH_TIME
 from .price_data import PriceData
 from .prices import (
+    OCTOPUS_ENERGY_DOMAIN,
     OctopusClient,
     PriceSlot,
     PriceSourceError,
     RateFetch,
+    RatesEntity,
     ReplaySource,
+    describe_rates_entity,
     load_price_history,
-    parse_rates_attribute,
 )
 
 
@@ -78,7 +81,12 @@ class EntityRatesSource:
         return "entity:" + ",".join(sorted(self.entity_ids))
 
     async def async_fetch(self, known: Sequence[PriceSlot], now: datetime) -> RateFetch:
-        """Read and parse the ``rates`` attribute of every configured entity."""
+        """Read and parse the ``rates`` attribute of every configured entity.
+
+        An entity without rates yet (OE's next-day entity before 16:00) gives
+        nothing, quietly; an export or gas rates entity (accepted by an older
+        hems) is not read, and said so in the rejected messages.
+        """
         del known, now  # the entities always carry their whole days
         slots: list[PriceSlot] = []
         rejected: list[str] = []
@@ -87,14 +95,32 @@ class EntityRatesSource:
             if (state := self.hass.states.get(entity_id)) is None:
                 missing.append(entity_id)
                 continue
-            fetch = parse_rates_attribute(
-                state.attributes.get("rates"), entity_id=entity_id
-            )
-            slots.extend(fetch.slots)
-            rejected.extend(fetch.rejected)
+            entity = describe_entity(self.hass, state)
+            if entity.export or entity.gas:
+                kind = "export" if entity.export else "gas"
+                rejected.append(
+                    f"{entity_id}: {kind} rates are not import electricity prices; "
+                    "not used (reconfigure hems without it)"
+                )
+            elif entity.rates is None:
+                LOGGER.debug("%s has no rates yet", entity_id)
+            else:
+                slots.extend(entity.rates.slots)
+                rejected.extend(entity.rates.rejected)
         if missing and len(missing) == len(self.entity_ids):
             raise MissingEntitiesError(missing)
         return RateFetch(slots=tuple(slots), rejected=tuple(rejected))
+
+
+def describe_entity(hass: HomeAssistant, state: State) -> RatesEntity:
+    """Tell what a rates entity is, also when its entity id was renamed."""
+    entry = er.async_get(hass).async_get(state.entity_id)
+    unique_id = (
+        entry.unique_id
+        if entry is not None and entry.platform == OCTOPUS_ENERGY_DOMAIN
+        else None
+    )
+    return describe_rates_entity(state.entity_id, state.attributes, unique_id=unique_id)
 
 
 class MissingEntitiesError(PriceSourceError):

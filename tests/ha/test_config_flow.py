@@ -1,15 +1,17 @@
 """The config, reconfigure and options flows, every step and error."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import gzip
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientError
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -26,10 +28,30 @@ from custom_components.hems.const import (
     DOMAIN,
 )
 from tests.conftest import agile_csv_text
+from tests.octopus_energy import (
+    EXPORT_MPAN,
+    before_first_event,
+    event_attributes,
+    rate_items,
+    rates_entity_id,
+    rates_unique_id,
+)
 
 from .conftest import API, PRODUCT, FakeOctopus
+from .helpers import real_prices
 
 NOW = datetime(2020, 9, 27, 9, 10, tzinfo=UTC)
+
+OE_CURRENT = rates_entity_id("current")
+OE_NEXT = rates_entity_id("next")
+
+
+def oe_current_day(**kwargs: Any) -> dict[str, Any]:
+    """Return the current-day entity's attributes on 27 September 2020."""
+    start = datetime(2020, 9, 26, 23, tzinfo=UTC)
+    prices = real_prices(start, start + timedelta(days=1))
+    return event_attributes("current", rate_items(start, prices), **kwargs)
+
 
 OCTOPUS_RATES = [
     {
@@ -157,11 +179,10 @@ async def test_octopus_unknown_product(
     assert result["description_placeholders"] == {"product": "AGILE-NOPE"}
 
 
-async def test_entity_source(hass: HomeAssistant) -> None:
-    """Octopus Energy rates entities are accepted when they carry rates."""
-    current = "event.octopus_energy_electricity_22l1_1600_current_day_rates"
-    hass.states.async_set(current, "unknown", {"rates": OCTOPUS_RATES})
+async def test_entity_source_checks_the_entities(hass: HomeAssistant) -> None:
+    """An entity that is missing or has no usable rates is named in the error."""
     hass.states.async_set("event.other", "unknown", {"rates": "none"})
+    hass.states.async_set("sensor.prices", "unknown", {"rates": OCTOPUS_RATES})
     flow_id = await start_source(hass, "entity")
 
     result = await hass.config_entries.flow.async_configure(
@@ -176,11 +197,99 @@ async def test_entity_source(hass: HomeAssistant) -> None:
     assert result["errors"] == {CONF_RATES_ENTITIES: "no_rates"}
     assert "event.other" in result["description_placeholders"]["error"]
 
+    # An entity of another integration with usable rates is fine on its own.
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {CONF_RATES_ENTITIES: [current]}
+        flow_id, {CONF_RATES_ENTITIES: ["sensor.prices"]}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_SOURCE: "entity", CONF_RATES_ENTITIES: [current]}
+
+
+@pytest.mark.parametrize(
+    ("moment", "next_day"),
+    [
+        (datetime(2020, 9, 27, 9, 10, tzinfo=UTC), before_first_event("next")),
+        (datetime(2020, 9, 26, 23, 5, tzinfo=UTC), event_attributes("next", [])),
+    ],
+    ids=["before_the_first_event", "after_midnight"],
+)
+async def test_entity_source_before_tomorrow_is_published(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    moment: datetime,
+    next_day: dict[str, Any],
+) -> None:
+    """From midnight to about 16:00 the next-day entity has no rates: accepted."""
+    freezer.move_to(moment)
+    hass.states.async_set(OE_CURRENT, "2020-09-26T23:01:00+00:00", oe_current_day())
+    hass.states.async_set(OE_NEXT, "unknown", next_day)
+    flow_id = await start_source(hass, "entity")
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_RATES_ENTITIES: [OE_CURRENT, OE_NEXT]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_SOURCE: "entity",
+        CONF_RATES_ENTITIES: [OE_CURRENT, OE_NEXT],
+    }
+
+
+async def test_entity_source_refuses_what_makes_no_pair(hass: HomeAssistant) -> None:
+    """Export, gas, other meters' or lone entities are refused, saying why."""
+    export = rates_entity_id("current", mpan=EXPORT_MPAN, export=True)
+    other_meter = rates_entity_id("next", mpan="1900000000001")
+    gas = "event.octopus_energy_gas_e6s1_9000000_current_day_rates"
+    hass.states.async_set(OE_CURRENT, "unknown", oe_current_day())
+    hass.states.async_set(OE_NEXT, "unknown", before_first_event("next"))
+    hass.states.async_set(export, "unknown", oe_current_day(mpan=EXPORT_MPAN))
+    hass.states.async_set(other_meter, "unknown", before_first_event("next"))
+    hass.states.async_set(gas, "unknown", before_first_event("current"))
+    # The export meter's next-day entity, renamed: its unique id tells.
+    renamed = er.async_get(hass).async_get_or_create(
+        "event",
+        "octopus_energy",
+        rates_unique_id(rates_entity_id("next", mpan=EXPORT_MPAN, export=True)),
+        suggested_object_id="tomorrow_prices",
+    )
+    hass.states.async_set(renamed.entity_id, "unknown", before_first_event("next"))
+    flow_id = await start_source(hass, "entity")
+
+    cases = [
+        ([OE_CURRENT, export], "export_rates", {"entity": export}),
+        (
+            [OE_CURRENT, renamed.entity_id],
+            "export_rates",
+            {"entity": "event.tomorrow_prices"},
+        ),
+        ([gas], "gas_rates", {"entity": gas}),
+        ([OE_CURRENT], "pair_incomplete", {"entity": OE_CURRENT, "other": OE_NEXT}),
+        ([OE_NEXT], "pair_incomplete", {"entity": OE_NEXT, "other": OE_CURRENT}),
+        (
+            [OE_CURRENT, other_meter],
+            "different_meters",
+            {"entity": OE_CURRENT, "other": other_meter},
+        ),
+    ]
+    for entities, error, placeholders in cases:
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {CONF_RATES_ENTITIES: entities}
+        )
+        assert result["errors"] == {CONF_RATES_ENTITIES: error}, entities
+        assert result["description_placeholders"] == placeholders
+
+    # Today's rates not there yet (the other integration just started).
+    hass.states.async_set(OE_CURRENT, "unknown", before_first_event("current"))
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_RATES_ENTITIES: [OE_CURRENT, OE_NEXT]}
+    )
+    assert result["errors"] == {CONF_RATES_ENTITIES: "no_rates_yet"}
+    assert result["description_placeholders"] == {"entity": OE_CURRENT}
+
+    hass.states.async_set(OE_CURRENT, "unknown", oe_current_day())
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_RATES_ENTITIES: [OE_CURRENT, OE_NEXT]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_replay_source(hass: HomeAssistant, tmp_path: Path) -> None:

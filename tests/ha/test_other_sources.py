@@ -1,7 +1,9 @@
 """The entity-rates and recorded-file sources, set up in Home Assistant."""
 
 from datetime import UTC, datetime, timedelta
+import logging
 from pathlib import Path
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -21,77 +23,169 @@ from custom_components.hems.const import (
     DOMAIN,
 )
 from tests.conftest import AGILE_CSV_GZ
+from tests.octopus_energy import (
+    EXPORT_MPAN,
+    as_json,
+    before_first_event,
+    event_attributes,
+    rate_items,
+    rates_entity_id,
+    restored,
+)
 
 from .helpers import real_prices, state
 
-CURRENT = "event.octopus_energy_electricity_22l1_1600_current_day_rates"
-NEXT = "event.octopus_energy_electricity_22l1_1600_next_day_rates"
+CURRENT = rates_entity_id("current")
+NEXT = rates_entity_id("next")
+EXPORT = rates_entity_id("current", mpan=EXPORT_MPAN, export=True)
+TODAY = (datetime(2020, 9, 26, 23, tzinfo=UTC), datetime(2020, 9, 27, 23, tzinfo=UTC))
+TOMORROW = (TODAY[1], datetime(2020, 9, 28, 23, tzinfo=UTC))
 
 
-def octopus_energy_rates(start: datetime, end: datetime) -> list[dict[str, object]]:
-    """Real Agile prices shaped like the Octopus Energy integration's attribute."""
+def octopus_energy(day: str, span: tuple[datetime, datetime]) -> dict[str, Any]:
+    """Real Agile prices as the Octopus Energy integration's entity has them."""
+    return event_attributes(day, rate_items(span[0], real_prices(*span)))
+
+
+def hems_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
-        {
-            "start": slot_start.astimezone(UTC),
-            "end": slot_start.astimezone(UTC) + timedelta(minutes=30),
-            "value_inc_vat": round(value / 100, 6),
-            "is_capped": False,
-        }
-        for slot_start, value in zip(
-            (start + i * timedelta(minutes=30) for i in range(10_000)),
-            real_prices(start, end),
-            strict=False,
-        )
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.hems")
+        and record.levelno >= logging.WARNING
     ]
+
+
+async def set_up_entity_source(
+    hass: HomeAssistant, *entity_ids: str
+) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_SOURCE: "entity", CONF_RATES_ENTITIES: list(entity_ids)},
+        entry_id="E",
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def refresh(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, at: datetime
+) -> None:
+    """Let the price coordinator poll again at `at`."""
+    freezer.move_to(at)
+    async_fire_time_changed(hass, at)
+    await hass.async_block_till_done()
 
 
 async def test_entity_source_follows_the_rates_entities(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Prices come from the attributes and update when the entities change."""
     freezer.move_to(datetime(2020, 9, 27, 9, 10, tzinfo=UTC))
-    today = (
-        datetime(2020, 9, 26, 23, tzinfo=UTC),
-        datetime(2020, 9, 27, 23, tzinfo=UTC),
-    )
-    tomorrow = (today[1], datetime(2020, 9, 28, 23, tzinfo=UTC))
-    hass.states.async_set(CURRENT, "unknown", {"rates": octopus_energy_rates(*today)})
-    hass.states.async_set(NEXT, "unknown", {"rates": []})
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        data={CONF_SOURCE: "entity", CONF_RATES_ENTITIES: [CURRENT, NEXT]},
-        entry_id="E",
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    hass.states.async_set(CURRENT, "unknown", octopus_energy("current", TODAY))
+    # The next-day entity before its first event: no rates at all.
+    hass.states.async_set(NEXT, "unknown", before_first_event("next"))
+    await set_up_entity_source(hass, CURRENT, NEXT)
 
-    prices = real_prices(*today)
+    prices = real_prices(*TODAY)
     assert float(state(hass, "sensor", "E", "current_price").state) == prices[20]
     assert float(state(hass, "sensor", "E", "today_max_price").state) == max(prices)
     assert state(hass, "binary_sensor", "E", "tomorrow_available").state == STATE_OFF
 
+    # Polled and re-read many times before 16:00: never a warning about it.
+    for minutes in (30, 60, 90, 120):
+        hass.states.async_set(
+            CURRENT,
+            f"2020-09-27T09:{minutes % 60:02}",
+            octopus_energy("current", TODAY),
+        )
+        await refresh(
+            hass,
+            freezer,
+            datetime(2020, 9, 27, 9, 10, tzinfo=UTC) + timedelta(minutes=minutes),
+        )
+    assert hems_warnings(caplog) == []
+
     # The other integration publishes tomorrow: hems follows at once.
-    hass.states.async_set(NEXT, "unknown", {"rates": octopus_energy_rates(*tomorrow)})
+    hass.states.async_set(NEXT, "unknown", octopus_energy("next", TOMORROW))
     await hass.async_block_till_done()
     assert state(hass, "binary_sensor", "E", "tomorrow_available").state == STATE_ON
     assert float(state(hass, "sensor", "E", "tomorrow_min_price").state) == min(
-        real_prices(*tomorrow)
+        real_prices(*TOMORROW)
     )
 
     # Both entities vanish: a repair issue names them, known prices stay.
     hass.states.async_remove(CURRENT)
     hass.states.async_remove(NEXT)
-    later = datetime(2020, 9, 27, 9, 11, tzinfo=UTC)  # after the refresh cooldown
-    freezer.move_to(later)
-    async_fire_time_changed(hass, later)
-    await hass.async_block_till_done()
+    await refresh(hass, freezer, datetime(2020, 9, 27, 11, 11, tzinfo=UTC))
     issue = issue_registry.async_get_issue(DOMAIN, "rates_entity_missing_E")
     assert issue is not None
     assert CURRENT in (issue.translation_placeholders or {})["entities"]
+    assert float(state(hass, "sensor", "E", "current_price").state) == prices[24]
+
+
+async def test_entity_source_after_midnight_and_after_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`rates: []` after midnight, restored and JSON attributes: all read quietly."""
+    freezer.move_to(datetime(2020, 9, 26, 23, 10, tzinfo=UTC))  # 00:10 BST
+    # After a restart the current-day entity has its saved event back.
+    hass.states.async_set(
+        CURRENT, "unknown", restored(octopus_energy("current", TODAY))
+    )
+    hass.states.async_set(NEXT, "unknown", event_attributes("next", []))
+    await set_up_entity_source(hass, CURRENT, NEXT)
+
+    prices = real_prices(*TODAY)
+    assert float(state(hass, "sensor", "E", "current_price").state) == prices[0]
+    assert state(hass, "binary_sensor", "E", "tomorrow_available").state == STATE_OFF
+
+    # Tomorrow published, held as JSON strings (as the REST API shows them).
+    hass.states.async_set(NEXT, "unknown", as_json(octopus_energy("next", TOMORROW)))
+    await hass.async_block_till_done()
+    assert state(hass, "binary_sensor", "E", "tomorrow_available").state == STATE_ON
+    assert float(state(hass, "sensor", "E", "tomorrow_max_price").state) == max(
+        real_prices(*TOMORROW)
+    )
+    assert hems_warnings(caplog) == []
+
+
+async def test_an_export_entity_of_an_older_entry_is_not_read(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Export rates never mix into import prices; said once, not at every fetch."""
+    freezer.move_to(datetime(2020, 9, 27, 9, 10, tzinfo=UTC))
+    export = octopus_energy("current", TODAY)
+    for item in export["rates"]:
+        item["value_inc_vat"] = round(item["value_inc_vat"] / 2, 6)
+    hass.states.async_set(EXPORT, "unknown", export)
+    hass.states.async_set(CURRENT, "unknown", octopus_energy("current", TODAY))
+    hass.states.async_set(NEXT, "unknown", before_first_event("next"))
+    entry = await set_up_entity_source(hass, EXPORT, CURRENT, NEXT)
+
+    prices = real_prices(*TODAY)
     assert float(state(hass, "sensor", "E", "current_price").state) == prices[20]
+    assert float(state(hass, "sensor", "E", "today_min_price").state) == min(prices)
+    message = (
+        f"{EXPORT}: export rates are not import electricity prices; "
+        "not used (reconfigure hems without it)"
+    )
+    assert entry.runtime_data.prices.rejected == (message,)
+    assert hems_warnings(caplog) == [f"Rejected a price record: {message}"]
+
+    hass.states.async_set(EXPORT, "2020-09-27T09:20", export)
+    await refresh(hass, freezer, datetime(2020, 9, 27, 9, 40, tzinfo=UTC))
+    assert entry.runtime_data.prices.rejected == (message,)
+    assert len(hems_warnings(caplog)) == 1
 
 
 async def test_replay_source_maps_history_onto_today(

@@ -6,7 +6,15 @@ reader and day-mapper for recorded Agile price histories, and a parser of the
 Octopus Energy integration's rate attributes.
 """
 
-from .entity_rates import parse_rates_attribute
+from .entity_rates import (
+    OCTOPUS_ENERGY_DOMAIN,
+    RatesDay,
+    RatesEntity,
+    RatesProblem,
+    describe_rates_entity,
+    parse_rates_attribute,
+    rates_entities_problem,
+)
 from .exceptions import (
     InvalidPriceRecord,
     OctopusAuthenticationError,
@@ -44,6 +52,7 @@ __all__ = [
     "MAX_PRICE",
     "MAX_RETRY_AFTER",
     "MIN_PRICE",
+    "OCTOPUS_ENERGY_DOMAIN",
     "REGIONS",
     "SLOT",
     "UNIT_RATES_PAGE_SIZE",
@@ -61,11 +70,16 @@ __all__ = [
     "PriceSourceError",
     "Product",
     "RateFetch",
+    "RatesDay",
+    "RatesEntity",
+    "RatesProblem",
     "ReplaySource",
+    "describe_rates_entity",
     "find_gaps",
     "load_price_history",
     "merge_slots",
     "parse_rate",
     "parse_rates_attribute",
+    "rates_entities_problem",
     "tariff_code",
 ]
