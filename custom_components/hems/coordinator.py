@@ -216,7 +216,9 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
                     translation_key="fetch_failed",
                     translation_placeholders={"error": str(err)},
                 ) from err
-            LOGGER.warning(
+            # Once when the source fails, then quietly until it is back.
+            log = LOGGER.warning if self._failures == 1 else LOGGER.debug
+            log(
                 "Could not fetch prices (attempt %d, retry in %s); "
                 "keeping the %d known prices: %s",
                 self._failures,
@@ -225,6 +227,8 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
                 err,
             )
             return self._data()
+        if self._failures:
+            LOGGER.info("Prices can be fetched again after %d failures", self._failures)
         self._failures = 0
         self.last_error = None
         self.last_fetch = now

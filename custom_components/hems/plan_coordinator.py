@@ -916,7 +916,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
 
     @callback
     def _actuator_failed(self, load: LoadConfig, message: str) -> None:
-        if self.actuator_errors.get(load.id) != message:
+        if self.actuator_errors.get(load.id) != message:  # once per new problem
             LOGGER.error("Could not switch %s: %s", load.name, message)
         self.actuator_errors[load.id] = message
         self._set_issue(
@@ -928,6 +928,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     @callback
     def _actuator_ok(self, load: LoadConfig) -> None:
         if self.actuator_errors.pop(load.id, None) is not None:
+            LOGGER.info("%s can be switched again", load.name)
             self._clear_issue(f"actuator_failed_{load.id}")
 
     @callback

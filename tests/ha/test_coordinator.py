@@ -215,6 +215,15 @@ async def test_outage_keeps_known_prices_and_never_invents_one(
         await advance(hass, freezer, datetime(2020, 9, 27, 15, 37, tzinfo=UTC))
         assert coordinator.update_interval == timedelta(minutes=2)
 
+    # One warning for the outage, not one per retry.
+    levels = [
+        record.levelname
+        for record in caplog.records
+        if record.getMessage().startswith("Could not fetch prices")
+    ]
+    assert levels.count("WARNING") == 1
+    assert len(levels) >= 2  # the later retries are debug lines
+
     # Past the last known slot the price is unavailable, never 0.
     await advance(hass, freezer, datetime(2020, 9, 27, 23, 0, 5, tzinfo=UTC))
     assert price_state(hass, "current_price") == STATE_UNAVAILABLE
