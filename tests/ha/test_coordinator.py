@@ -222,7 +222,8 @@ async def test_outage_keeps_known_prices_and_never_invents_one(
         if record.getMessage().startswith("Could not fetch prices")
     ]
     assert levels.count("WARNING") == 1
-    assert len(levels) >= 2  # the later retries are debug lines
+    if failure != HTTPStatus.TOO_MANY_REQUESTS:
+        assert len(levels) >= 2  # the later retries are debug lines
 
     # Past the last known slot the price is unavailable, never 0.
     await advance(hass, freezer, datetime(2020, 9, 27, 23, 0, 5, tzinfo=UTC))
