@@ -59,6 +59,7 @@ from .prices import (
     load_price_history,
     parse_rates_attribute,
 )
+from .site_flow import async_check_section, section_schema
 
 REGION_SELECTOR = SelectSelector(
     SelectSelectorConfig(
@@ -307,6 +308,12 @@ class HemsOptionsFlow(OptionsFlow):
             if entity_id and self.hass.states.get(entity_id) is None:
                 errors[CONF_BASE_LOAD_ENTITY] = "entity_not_found"
                 placeholders["entity"] = entity_id
+            # The "Solar and house load" section (site_flow.py).
+            more_errors, more_placeholders = await async_check_section(
+                self.hass, user_input
+            )
+            errors.update(more_errors)
+            placeholders.update(more_placeholders)
             if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
@@ -319,6 +326,7 @@ class HemsOptionsFlow(OptionsFlow):
                 probatio.Optional(CONF_GAS_PRICE): PRICE_SELECTOR,
                 probatio.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
                 probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
+                **section_schema(),
             }
         )
         return self.async_show_form(
