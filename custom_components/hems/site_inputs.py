@@ -19,7 +19,7 @@ asked for something that is missing.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, override
 from zoneinfo import ZoneInfo
@@ -549,7 +549,35 @@ class HouseLoadCoordinator(DataUpdateCoordinator[HouseReading | None]):
         self._logged = reading.problems
         reason = "; ".join(reading.problems) if reading.problems else None
         _issue(self.hass, self.config_entry.entry_id, ISSUE_NOT_LEARNT, reason)
-        return reading
+        return self._keep_recent(reading, settings, now)
+
+    def _keep_recent(
+        self, reading: HouseReading, settings: InputSettings, now: datetime
+    ) -> HouseReading:
+        """Keep the last profile (up to two days old) while none can be learnt.
+
+        A recorder that cannot be read for a while, or a restart before the
+        statistics are, is no reason to forget yesterday's profile.
+        """
+        last = self.data
+        if (
+            reading.profile.learnt
+            or last is None
+            or not last.profile.learnt
+            or last.learnt_at is None
+            or now - last.learnt_at >= PROFILE_MAX_AGE
+            or (last.weeks, last.statistic) != (settings.weeks, settings.statistic)
+        ):
+            return reading
+        return replace(
+            reading,
+            profile=last.profile,
+            learnt_at=last.learnt_at,
+            weeks=last.weeks,
+            statistic=last.statistic,
+            status=f"{reading.status}: the profile learnt at "
+            f"{last.learnt_at.astimezone(self.tz):%a %H:%M} is used",
+        )
 
     async def _async_learn(
         self, settings: InputSettings, start: datetime, now: datetime, today: date
@@ -699,6 +727,7 @@ def _parse_store(
                 learnt_at=learnt_at,
                 weeks=int(profile["weeks"]),
                 statistic=str(profile["statistic"]),
+                status="learnt before Home Assistant restarted",
             )
         except (AttributeError, KeyError, TypeError, ValueError) as err:
             dropped.append(f"profile: {err!r} (learnt again)")
@@ -711,3 +740,35 @@ def _aware(value: Any) -> datetime:
     if moment.utcoffset() is None:
         raise ValueError(f"{value!r} has no time zone")
     return moment
+
+
+def site_inputs_diagnostics(
+    solar: SolarCoordinator, house: HouseLoadCoordinator
+) -> dict[str, Any]:
+    """Return what the solar forecast and the learnt base load are made of."""
+    reading = solar.data
+    forecast = reading.forecast if reading else SolarForecast()
+    learnt = house.data
+    return {
+        "solar": {
+            "settings": str(solar.settings),
+            "source": reading.source.value if reading else None,
+            "from": list(reading.used) if reading else [],
+            "problems": list(reading.problems) if reading else [],
+            "half_hours": len(forecast.kwh),
+            "start": forecast.start.isoformat() if forecast.start else None,
+            "end": forecast.end.isoformat() if forecast.end else None,
+        },
+        "house_load": {
+            "settings": str(house.settings),
+            "status": learnt.status if learnt else None,
+            "problems": list(learnt.problems) if learnt else [],
+            "meters": list(learnt.meters) if learnt else [],
+            "learnt_half_hours": learnt.profile.learnt if learnt else 0,
+            "history_half_hours": learnt.history_slots if learnt else 0,
+            "learnt_at": learnt.learnt_at.isoformat()
+            if learnt and learnt.learnt_at
+            else None,
+            "own_use_half_hours": len(house.own_kwh),
+        },
+    }
