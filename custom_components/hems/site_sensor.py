@@ -1,6 +1,5 @@
 """Sensors of the site's inputs: the solar forecast and the house-load forecast."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -177,9 +176,6 @@ class BaseLoadErrorSensor(CoordinatorEntity[HouseLoadCoordinator], SensorEntity)
             "learnt_at": reading.learnt_at.isoformat() if reading.learnt_at else None,
         }
         return attributes
-
-
-type SensorFactory = Callable[[], list[SensorEntity]]
 
 
 def site_sensors(

@@ -82,7 +82,7 @@ CAR: dict[str, Any] = {
 
 
 def past(now: datetime = NOW) -> list[HalfHour]:
-    """The household's half-hours before ``now`` (complete hours only)."""
+    """Return the household's half-hours before ``now`` (complete hours only)."""
     return [h for h in household() if h.start < now.replace(minute=0)]
 
 
@@ -141,7 +141,7 @@ async def import_meters(
 
 
 def house_seen() -> dict[datetime, float]:
-    """What hems should see: hours split in two, true half-hours lately."""
+    """Return what hems should see: hours split in two, true half-hours lately."""
     halves = past()
     out: dict[datetime, float] = {}
     for index in range(0, len(halves), 2):
@@ -154,7 +154,7 @@ def house_seen() -> dict[datetime, float]:
 
 
 def profile_by_hand(before: date, weeks: int = 4) -> dict[tuple[int, int], float]:
-    """The median per local weekday and half-hour, one sample per day."""
+    """Return the median per local weekday and half-hour, one sample per day."""
     days: dict[date, dict[tuple[int, int], list[float]]] = {}
     for slot, kwh in house_seen().items():
         local = slot.astimezone(UK)

@@ -40,7 +40,7 @@ type Forecast = Callable[[HomeAssistant, str], Awaitable[dict[str, Any] | None]]
 
 
 def solcast_wh_hours() -> dict[str, float]:
-    """The recorded Solcast payload as the Solcast integration gives it to HA."""
+    """Return the recorded Solcast payload as the Solcast integration gives it."""
     payload = json.loads((FIXTURES / "solcast_api_forecasts_sample.json").read_text())
     wh = {}
     for item in payload["forecasts"]:
@@ -51,7 +51,7 @@ def solcast_wh_hours() -> dict[str, float]:
 
 
 def forecast_solar_wh_hours() -> dict[str, float]:
-    """The recorded Forecast.Solar response as the core integration gives it."""
+    """Return the recorded Forecast.Solar response as the core integration does."""
     result = json.loads((FIXTURES / "forecast_solar_sample.json").read_text())
     return {
         (datetime.fromisoformat(key) - FORECAST_SOLAR_SHIFT).isoformat(): value
@@ -63,6 +63,7 @@ class Platforms:
     """Energy platforms of two forecast integrations, and their answers."""
 
     def __init__(self, hass: HomeAssistant) -> None:
+        """Register both platforms and a config entry of each."""
         self.answers: dict[str, dict[str, Any] | None] = {
             "solcast_solar": {"wh_hours": solcast_wh_hours()},
             "forecast_solar": {"wh_hours": forecast_solar_wh_hours()},
@@ -108,7 +109,7 @@ def solar_source(*entry_ids: str) -> dict[str, Any]:
 
 
 def expected_kw(slot: datetime) -> float:
-    """The two recorded forecasts' power in a half-hour, read off the raw data."""
+    """Return both recorded forecasts' power in a half-hour, off the raw data."""
     solcast = solcast_wh_hours().get(slot.isoformat(), 0.0) / 500
     # Forecast.Solar: the 30-minute period ending half an hour later.
     ends = {
