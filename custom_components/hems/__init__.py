@@ -148,9 +148,14 @@ def _link_inputs(hass: HomeAssistant, entry: HemsConfigEntry) -> None:
         slots = prices.data.slots if prices.data else ()
         solar.prices_changed(slots[-1].end if slots else None)
 
+    planned_with = [house.data.profile.kw if house.data else {}]
+
     @callback
     def _house_learnt() -> None:
-        hass.async_create_task(plan.async_request_replan())
+        profile = house.data.profile.kw if house.data else {}
+        if profile != planned_with[0]:
+            planned_with[0] = profile
+            hass.async_create_task(plan.async_request_replan())
 
     # The plan's attributes carry the PV forecast; a new profile re-plans.
     entry.async_on_unload(solar.async_add_listener(plan.async_update_listeners))

@@ -233,8 +233,14 @@ class SolarCoordinator(DataUpdateCoordinator[SolarReading | None]):
 
     @callback
     def async_start(self) -> Callable[[], None]:
-        """Follow the chosen sensors and refresh once Home Assistant has started."""
+        """Follow the chosen sensors; read again once Home Assistant has started.
+
+        At start the forecast integrations may not be ready: the forecast read
+        at set-up is judged (a repair issue or not) only once it has started.
+        """
         self._track_sensors()
+        if self.hass.is_running:
+            return self.async_stop
 
         @callback
         def _started(hass: HomeAssistant) -> None:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy.data import async_get_manager
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
@@ -271,3 +272,25 @@ async def test_new_prices_refresh_the_forecast(
     await tick(hass, freezer, datetime(2020, 12, 26, 16, 5, tzinfo=UTC))
     assert entry.runtime_data.prices.data.slots[-1].end == octopus.published_until
     assert entry.runtime_data.solar.data.forecast.empty
+
+
+async def test_at_start_the_forecast_is_judged_once_home_assistant_has_started(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, octopus: FakeOctopus
+) -> None:
+    """Forecast integrations may be slower to start than hems: no early alarm."""
+    freezer.move_to(NOW)
+    octopus.published_until = datetime(2020, 12, 26, 23, tzinfo=UTC)
+    platforms = Platforms(hass)
+    platforms.answers["solcast_solar"] = None
+    await energy_prefs(hass, [solar_source(platforms.entries["solcast_solar"])])
+    hass.set_state(CoreState.not_running)
+    await set_up(hass)
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, "no_solar_forecast_HEMS") is None
+
+    platforms.answers["solcast_solar"] = {"wh_hours": solcast_wh_hours()}
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issues.async_get_issue(DOMAIN, "no_solar_forecast_HEMS") is None
+    assert max(plan_attributes(hass)["pv_kw"]) > 0.1
