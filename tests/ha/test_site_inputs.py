@@ -19,6 +19,8 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.hems.const import DOMAIN
 from custom_components.hems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.hems.site_inputs import MeterIds, forecast_entries, meter_ids
+from custom_components.hems.site_options import InputSettings
 from tests.household import FIXTURES
 
 from .conftest import FakeOctopus
@@ -252,3 +254,64 @@ async def test_without_recorder_or_energy_dashboard(
     today = hass.states.get(entity(hass, "sensor", "HEMS_solar_forecast_today"))
     assert today.attributes["source"] == "none"
     assert today.attributes["problems"] == []
+
+
+def test_meters_of_the_current_and_the_legacy_grid_form() -> None:
+    preferences = {
+        "energy_sources": [
+            {
+                "type": "grid",
+                "flow_from": [{"stat_energy_from": "sensor.day"}],
+                "flow_to": [{"stat_energy_to": "sensor.export"}],
+            },
+            {
+                "type": "grid",
+                "stat_energy_from": "sensor.night",
+                "stat_energy_to": None,
+            },
+            {"type": "grid", "stat_energy_from": "sensor.night"},
+            {"type": "gas", "stat_energy_from": "sensor.gas"},
+            {
+                "type": "solar",
+                "stat_energy_from": "sensor.pv",
+                "config_entry_solar_forecast": ["a", "b"],
+            },
+            {
+                "type": "solar",
+                "stat_energy_from": "sensor.pv2",
+                "config_entry_solar_forecast": ["b"],
+            },
+            {
+                "type": "battery",
+                "stat_energy_from": "sensor.out",
+                "stat_energy_to": "sensor.in",
+            },
+        ]
+    }
+    assert meter_ids(preferences) == MeterIds(
+        grid_import=("sensor.day", "sensor.night"),
+        grid_export=("sensor.export",),
+        solar=("sensor.pv", "sensor.pv2"),
+        battery_in=("sensor.in",),
+        battery_out=("sensor.out",),
+    )
+    assert forecast_entries(preferences) == ["a", "b"]
+    assert meter_ids(None) == MeterIds()
+
+
+def test_settings_that_cannot_be_used_are_the_defaults() -> None:
+    assert InputSettings.from_options({}) == InputSettings()
+    assert InputSettings.from_options({"solar_house": "junk"}) == InputSettings()
+    odd = InputSettings.from_options(
+        {
+            "solar_house": {
+                "forecast_source": "crystal ball",
+                "forecast_entities": "sensor.one",
+                "estimate": None,
+                "learn_weeks": "many",
+                "learn_statistic": 5,
+            }
+        }
+    )
+    assert odd == InputSettings(forecast_entities=("sensor.one",))
+    assert InputSettings.from_options({"solar_house": {"learn_weeks": 99}}).weeks == 12
