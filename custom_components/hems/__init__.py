@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_state_change_event
@@ -35,6 +35,7 @@ from .plan_coordinator import HemsPlanCoordinator
 from .prices import OctopusClient
 from .renames import async_follow_renames
 from .services import async_setup_services
+from .site_inputs import HouseLoadCoordinator, SolarCoordinator
 from .sources import EntityRatesSource, OctopusApiSource, PriceSource, ReplayFileSource
 
 PLATFORMS: list[Platform] = [
@@ -55,6 +56,9 @@ class HemsRuntimeData:
     prices: HemsPriceCoordinator
     plan: HemsPlanCoordinator
     book: LoadBook
+    # The solar forecast and the learnt house load (site_inputs.py).
+    solar: SolarCoordinator
+    house: HouseLoadCoordinator
 
 
 type HemsConfigEntry = ConfigEntry[HemsRuntimeData]
@@ -96,9 +100,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     source = build_source(hass, entry)
     prices = HemsPriceCoordinator(hass, entry, source)
     await prices.async_config_entry_first_refresh()
+    # The learnt base load, restored from its cache before the first plan.
+    house = HouseLoadCoordinator(hass, entry)
+    await house.async_restore()
     plan = HemsPlanCoordinator(hass, entry, prices, load_configs(hass, entry))
+    plan.base_load_at = house.base_load_at
+    house.plan = plan
     await plan.async_config_entry_first_refresh()
-    entry.runtime_data = HemsRuntimeData(prices=prices, plan=plan, book=new_book(entry))
+    solar = SolarCoordinator(hass, entry)
+    await solar.async_refresh()
+    entry.runtime_data = HemsRuntimeData(
+        prices=prices, plan=plan, book=new_book(entry), solar=solar, house=house
+    )
+    _link_inputs(hass, entry)
 
     if isinstance(source, EntityRatesSource):
 
@@ -119,11 +133,47 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     return True
 
 
+def _link_inputs(hass: HomeAssistant, entry: HemsConfigEntry) -> None:
+    """Refresh the solar forecast and the house load rarely, and show them."""
+    runtime = entry.runtime_data
+    plan, prices, solar, house = (
+        runtime.plan,
+        runtime.prices,
+        runtime.solar,
+        runtime.house,
+    )
+
+    @callback
+    def _prices_updated() -> None:
+        slots = prices.data.slots if prices.data else ()
+        solar.prices_changed(slots[-1].end if slots else None)
+
+    planned_with = [house.data.profile.kw if house.data else {}]
+
+    @callback
+    def _house_learnt() -> None:
+        profile = house.data.profile.kw if house.data else {}
+        if profile != planned_with[0]:
+            planned_with[0] = profile
+            hass.async_create_task(plan.async_request_replan())
+
+    # The plan's attributes carry the PV forecast; a new profile re-plans.
+    entry.async_on_unload(solar.async_add_listener(plan.async_update_listeners))
+    entry.async_on_unload(house.async_add_listener(_house_learnt))
+    entry.async_on_unload(prices.async_add_listener(_prices_updated))
+    entry.async_on_unload(solar.async_start())
+    entry.async_on_unload(solar.async_stop)
+    entry.async_on_unload(house.async_start())
+    entry.async_on_unload(house.async_save)
+
+
 async def _async_entry_updated(hass: HomeAssistant, entry: HemsConfigEntry) -> None:
     """Reload for a new price source; change loads and site options in place."""
     if reload_key(entry) != entry.runtime_data.book.reload_key:
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
+    await entry.runtime_data.solar.async_settings_changed()
+    await entry.runtime_data.house.async_settings_changed()
     if await async_apply_changes(hass, entry):
         await entry.runtime_data.plan.async_replan()
 

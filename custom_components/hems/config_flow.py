@@ -62,6 +62,7 @@ from .prices import (
     load_price_history,
     rates_entities_problem,
 )
+from .site_flow import async_check_section, section_schema
 from .sources import describe_entity
 
 REGION_SELECTOR = SelectSelector(
@@ -313,6 +314,12 @@ class HemsOptionsFlow(OptionsFlow):
                 if entity_id and self.hass.states.get(entity_id) is None:
                     errors[key] = "entity_not_found"
                     placeholders["entity"] = entity_id
+            # The "Solar and house load" section (site_flow.py).
+            more_errors, more_placeholders = await async_check_section(
+                self.hass, user_input
+            )
+            errors.update(more_errors)
+            placeholders.update(more_placeholders)
             if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
@@ -329,6 +336,7 @@ class HemsOptionsFlow(OptionsFlow):
                 probatio.Optional(CONF_GRID_EXPORT_POSITIVE): BooleanSelector(),
                 probatio.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
                 probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
+                **section_schema(),
             }
         )
         return self.async_show_form(

@@ -8,6 +8,7 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .const import CONF_ACCOUNT_NUMBER, CONF_API_KEY
+from .site_inputs import site_inputs_diagnostics
 
 TO_REDACT = {CONF_API_KEY, CONF_ACCOUNT_NUMBER}
 
@@ -53,4 +54,5 @@ async def async_get_config_entry_diagnostics(
             "notes": list(schedule.notes) if schedule else [],
         },
         "state": plan.state.as_dict(),
+        **site_inputs_diagnostics(entry.runtime_data.solar, entry.runtime_data.house),
     }

@@ -66,7 +66,8 @@ def limit_report(
             else ""
         )
         names.append(f"{load.name} ({top:g} kW{shown})")
-    if schedule.base_load_kw:
-        names.append(f"base load {schedule.base_load_kw:g} kW")
+    base = schedule.base_load()
+    if top_base := max((base[index] for index in over), default=0.0):
+        names.append(f"base load {top_base:g} kW")
     worst = max(net_import_kw[index] for index in over) - limit
     return LimitReport(when=when, loads=", ".join(names), worst_kw=round(worst, 3))

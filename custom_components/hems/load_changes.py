@@ -23,6 +23,7 @@ from .const import (
     SUBENTRY_LOAD,
 )
 from .load_config import LoadConfig, parse_load
+from .site_options import SECTION as SITE_INPUTS
 
 if TYPE_CHECKING:
     from . import HemsConfigEntry
@@ -33,6 +34,7 @@ PLAN_OPTIONS = (
     CONF_IMPORT_LIMIT,
     CONF_BASE_LOAD,
     CONF_BASE_LOAD_ENTITY,
+    SITE_INPUTS,
 )
 
 type LoadEntitiesAdder = Callable[[LoadConfig], None]

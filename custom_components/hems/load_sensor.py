@@ -296,6 +296,11 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
             {"start": start.isoformat(), "price": round(price, 4)}
             for start, price in zip(schedule.slot_starts, schedule.prices, strict=True)
         ],
+        # Per slot: the base load planned and the solar forecast (kW).
+        "base_kw": list(schedule.base_load()),
+        "pv_kw": list(
+            coordinator.config_entry.runtime_data.solar.pv_kw(schedule.slot_starts)
+        ),
         "loads": loads,
         "notes": list(schedule.notes),
     }
@@ -307,7 +312,7 @@ class TotalSensor(HemsPlanEntity, SensorEntity):
     entity_description: TotalSensorDescription
     # The plan is for the card; the recorder does not need it.
     _unrecorded_attributes = frozenset(
-        {"slots", "loads", "notes", "created", "planned"}
+        {"slots", "loads", "notes", "created", "planned", "base_kw", "pv_kw"}
     )
 
     async def async_added_to_hass(self) -> None:

@@ -141,6 +141,9 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.manual_until: dict[str, datetime] = {}
         self._reading_problems: dict[str, str] = {}
         self.diverter = self._new_diverter()
+        # The learnt base load (kW) of a half-hour, None where not learnt: set
+        # by the house-load coordinator (site_inputs.py).
+        self.base_load_at: Callable[[datetime], float | None] | None = None
         self._replan_debouncer = Debouncer(
             hass,
             LOGGER,
@@ -550,6 +553,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             import_limit_kw=float(limit) if limit else None,
             gas_price=options.get(CONF_GAS_PRICE),
             battery_soc_kwh=socs,
+            base_load_at=self.base_load_at,
         )
 
     def _note_reading(self, key: str, problem: str | None) -> None:

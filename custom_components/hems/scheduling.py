@@ -5,7 +5,7 @@ window instance over the horizon; what already ran (slots applied, cycles
 started) is taken off, so a re-plan never repeats or moves a started run.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
@@ -88,6 +88,14 @@ class SiteState:
     import_limit_kw: float | None = None
     gas_price: float | None = None
     battery_soc_kwh: Mapping[str, float] = field(default_factory=dict)
+    # The learnt base load (kW) of the half-hour starting at a time; None where
+    # nothing is learnt (then ``base_load_kw``).
+    base_load_at: Callable[[datetime], float | None] | None = None
+
+    def base_kw(self, slot: datetime) -> float:
+        """Return the base load planned for the half-hour starting at ``slot``."""
+        learnt = self.base_load_at(slot) if self.base_load_at is not None else None
+        return max(self.base_load_kw if learnt is None else learnt, 0.0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,6 +148,12 @@ class Schedule:
     limit_violation_kwh: float = 0.0
     # The window instances this plan took into account ("load@key").
     considered: frozenset[str] = frozenset()
+    # The base load planned per slot (kW); empty: ``base_load_kw`` throughout.
+    base_kw: tuple[float, ...] = ()
+
+    def base_load(self) -> tuple[float, ...]:
+        """Return the base load (kW) of every slot."""
+        return self.base_kw or (self.base_load_kw,) * len(self.slot_starts)
 
     def index(self, when: datetime) -> int | None:
         """Return the index of the slot containing ``when``, if planned."""
@@ -165,6 +179,7 @@ class Schedule:
             "notes": list(self.notes),
             "limit_violation_kwh": self.limit_violation_kwh,
             "considered": sorted(self.considered),
+            "base_kw": list(self.base_kw),
             "loads": {
                 load_id: {
                     "on": list(load.on),
@@ -205,6 +220,8 @@ class Schedule:
             raise ValueError(f"stored plan: {err!r}") from None
         count = len(schedule.slot_starts)
         lengths = {"prices": (len(schedule.prices), count)}
+        if schedule.base_kw:
+            lengths["base_kw"] = (len(schedule.base_kw), count)
         for load in schedule.loads.values():
             lengths[f"{load.load_id}.on"] = (len(load.on), count)
             for name, values, expected in (
@@ -257,6 +274,7 @@ def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
         notes=tuple(str(note) for note in data.get("notes", ())),
         limit_violation_kwh=_finite(data.get("limit_violation_kwh", 0.0)),
         considered=frozenset(str(key) for key in data.get("considered", ())),
+        base_kw=tuple(_finite(kw) for kw in data.get("base_kw", ())),
         loads={
             str(load_id): LoadSchedule(
                 load_id=str(load_id),
@@ -318,6 +336,8 @@ class BuiltProblem:
     # kWh per slot of cycles that already started (in the planner's base load).
     running_kwh: Mapping[str, list[float]] = field(default_factory=dict)
     site_base_kw: float = 0.0
+    # The site's base load per slot (without cycles already running).
+    site_base_slots: tuple[float, ...] = ()
 
 
 def prices_expected_until(now: datetime, tz: ZoneInfo) -> datetime:
@@ -451,7 +471,8 @@ def build_problem(
     if not known:
         return None
     h0, h1 = known[0].start, known[-1].end
-    base = [site.base_load_kw] * len(known)
+    site_base = tuple(round(site.base_kw(slot.start), 4) for slot in known)
+    base = list(site_base)
     planner_loads: list[Load] = []
     owners: dict[str, tuple[str, WindowInstance | None]] = {}
     skipped: dict[str, list[PlannedWindow]] = {}
@@ -496,6 +517,7 @@ def build_problem(
         considered=frozenset(considered),
         running_kwh=running,
         site_base_kw=site.base_load_kw,
+        site_base_slots=site_base,
     )
 
 
@@ -652,6 +674,7 @@ def schedule_from_plan(
         notes=plan.notes,
         limit_violation_kwh=plan.limit_violation_kwh,
         considered=built.considered,
+        base_kw=built.site_base_slots,
     )
 
 
@@ -717,6 +740,7 @@ def keep_current_slot(
         notes=new.notes,
         limit_violation_kwh=new.limit_violation_kwh,
         considered=new.considered,
+        base_kw=(old.base_load()[index], *new.base_load()) if new.base_kw else (),
     )
 
 
@@ -817,5 +841,5 @@ def planned_from(
             battery = part(kws)
         else:
             loads[load_id] = part(kws)
-    base = part([schedule.base_load_kw] * len(schedule.slot_starts))
+    base = part(schedule.base_load())
     return PlannedTotals(loads=loads, base_load=base, battery=battery)

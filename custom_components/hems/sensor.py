@@ -21,6 +21,7 @@ from .load_changes import register_adder
 from .load_config import LoadConfig
 from .load_sensor import LOAD_SENSORS, TOTAL_SENSORS, LoadSensor, TotalSensor
 from .price_data import PriceData
+from .site_sensor import site_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -129,6 +130,7 @@ async def async_setup_entry(
     )
     plan = entry.runtime_data.plan
     async_add_entities(TotalSensor(plan, description) for description in TOTAL_SENSORS)
+    async_add_entities(site_sensors(entry.runtime_data.solar, entry.runtime_data.house))
 
     def add(load: LoadConfig) -> None:
         async_add_entities(

@@ -1,0 +1,1 @@
+"""Tests with Home Assistant's recorder and Energy dashboard (solar, house load)."""

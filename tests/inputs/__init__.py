@@ -1,0 +1,1 @@
+"""Tests of the solar forecast and the learnt house load (pure, no HA)."""
