@@ -211,3 +211,18 @@ def test_the_profile_time_zone_is_followed(
     first = page.locator("hems-plan-card tr.slot td.time").first.inner_text()
     assert first == first_time
     page.close()
+
+
+@in_browser_thread
+def test_a_learnt_base_load_is_drawn_per_slot(browser: Browser) -> None:
+    """The base load per slot (learnt from history) is what the chart stacks."""
+    plan = _plan()
+    plan["attributes"]["base_kw"] = [0.2 + 0.1 * i for i in range(12)]
+    page = _mount(browser, plan)
+    gross = page.locator("hems-plan-card svg.chart rect.hit").evaluate_all(
+        "rects => rects.map(r => +r.dataset.gross)"
+    )
+    quiet = [value for i, value in enumerate(gross) if not 2 <= i < 6 and i != 8]
+    expected = [0.2 + 0.1 * i for i in range(12) if not 2 <= i < 6 and i != 8]
+    assert quiet == [pytest.approx(value, abs=1e-3) for value in expected]
+    page.close()

@@ -168,6 +168,8 @@ function planModel(stateObj) {
     },
     created: attributes.created ? Date.parse(attributes.created) : null,
     baseKw: numberOrNull(attributes.base_load_kw) || 0,
+    // The base load per slot (learnt from the house's history), if given.
+    baseSlots: Array.isArray(attributes.base_kw) ? attributes.base_kw.map((kw) => numberOrNull(kw) || 0) : null,
     limitKw: numberOrNull(attributes.import_limit_kw),
     notes: Array.isArray(attributes.notes) ? attributes.notes : [],
     cost: stateNumber(stateObj),
@@ -519,7 +521,8 @@ class HemsPlanCard extends HTMLElement {
       const index = planIndex.get(start);
       const stack = { layers: [], gross: 0, net: 0, covered: 0 };
       if (index === undefined) return stack;
-      if (model.baseKw > 0) stack.layers.push({ id: "__base", name: "Base load", color: "var(--hems-base-color)", kw: model.baseKw });
+      const baseKw = model.baseSlots ? model.baseSlots[index] ?? model.baseKw : model.baseKw;
+      if (baseKw > 0) stack.layers.push({ id: "__base", name: "Base load", color: "var(--hems-base-color)", kw: baseKw });
       let discharge = 0;
       for (const load of model.loads) {
         const kw = load.power[index] || 0;
@@ -652,7 +655,7 @@ class HemsPlanCard extends HTMLElement {
 
     const legend = [
       `<span><i class="line"></i>price (p/kWh)</span>`,
-      ...(model.baseKw > 0 ? [`<span><i style="background:var(--hems-base-color)"></i>base load</span>`] : []),
+      ...(model.baseKw > 0 || model.baseSlots?.some((kw) => kw > 0) ? [`<span><i style="background:var(--hems-base-color)"></i>base load</span>`] : []),
       ...model.loads.filter((load) => load.power.some((kw) => kw > 0)).map((load) => `<span><i style="background:${load.color}"></i>${escapeHtml(load.name)} (kW)</span>`),
       ...strips.map((load) => `<span><i class="strip" style="background:${load.color}"></i>${escapeHtml(load.name)} charges from the grid</span>`),
       ...(stacks.some((stack) => stack.covered > 1e-9) ? [`<span><i class="covered"></i>covered by the battery</span>`] : []),
