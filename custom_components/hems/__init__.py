@@ -23,6 +23,7 @@ from .const import (
     PriceSourceType,
 )
 from .coordinator import HemsPriceCoordinator
+from .export_settings import ExportSettings, ExportSource
 from .frontend import async_register_card
 from .load_changes import (
     LoadBook,
@@ -36,7 +37,13 @@ from .prices import OctopusClient
 from .renames import async_follow_renames
 from .services import async_setup_services
 from .site_inputs import HouseLoadCoordinator, SolarCoordinator
-from .sources import EntityRatesSource, OctopusApiSource, PriceSource, ReplayFileSource
+from .sources import (
+    EntityRatesSource,
+    FixedRateSource,
+    OctopusApiSource,
+    PriceSource,
+    ReplayFileSource,
+)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -59,6 +66,8 @@ class HemsRuntimeData:
     # The solar forecast and the learnt house load (site_inputs.py).
     solar: SolarCoordinator
     house: HouseLoadCoordinator
+    # What exported energy earns (None: nothing).
+    export_prices: HemsPriceCoordinator | None = None
 
 
 type HemsConfigEntry = ConfigEntry[HemsRuntimeData]
@@ -69,6 +78,30 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     await async_register_card(hass)
     return True
+
+
+def build_export_source(
+    hass: HomeAssistant, entry: HemsConfigEntry
+) -> PriceSource | None:
+    """Return the export price source the options name, if any."""
+    settings = ExportSettings.from_options(entry.options)
+    tz = ZoneInfo(hass.config.time_zone)
+    match settings.source:
+        case ExportSource.OCTOPUS if settings.product and settings.region:
+            return OctopusApiSource(
+                client=OctopusClient(async_get_clientsession(hass)),
+                product=settings.product,
+                region=settings.region,
+                tz=tz,
+            )
+        case ExportSource.ENTITY if settings.entities:
+            return EntityRatesSource(
+                hass=hass, entity_ids=list(settings.entities), export=True
+            )
+        case ExportSource.FIXED if settings.rate is not None:
+            return FixedRateSource(rate=settings.rate, tz=tz)
+        case _:
+            return None
 
 
 def build_source(hass: HomeAssistant, entry: HemsConfigEntry) -> PriceSource:
@@ -109,8 +142,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     await plan.async_config_entry_first_refresh()
     solar = SolarCoordinator(hass, entry)
     await solar.async_refresh()
+    export_prices = None
+    if (export_source := build_export_source(hass, entry)) is not None:
+        export_prices = HemsPriceCoordinator(
+            hass, entry, export_source, role="export_prices"
+        )
+        # A failing export source never stops hems: import prices are enough.
+        await export_prices.async_refresh()
+        plan.export_prices = export_prices
+        entry.async_on_unload(export_prices.async_shutdown)
     entry.runtime_data = HemsRuntimeData(
-        prices=prices, plan=plan, book=new_book(entry), solar=solar, house=house
+        prices=prices,
+        plan=plan,
+        book=new_book(entry),
+        solar=solar,
+        house=house,
+        export_prices=export_prices,
     )
     _link_inputs(hass, entry)
 

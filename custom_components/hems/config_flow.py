@@ -50,6 +50,10 @@ from .const import (
     SUBENTRY_LOAD,
     PriceSourceType,
 )
+from .export_flow import (
+    async_check_section as async_check_export,
+    section_schema as export_section_schema,
+)
 from .load_flow import LoadSubentryFlow
 from .prices import (
     REGIONS,
@@ -320,6 +324,12 @@ class HemsOptionsFlow(OptionsFlow):
             )
             errors.update(more_errors)
             placeholders.update(more_placeholders)
+            # The "Export" section (export_flow.py).
+            more_errors, more_placeholders = await async_check_export(
+                self.hass, user_input, self.config_entry.data.get(CONF_REGION)
+            )
+            errors.update(more_errors)
+            placeholders.update(more_placeholders)
             if not errors:
                 return self.async_create_entry(data=user_input)
         schema = probatio.Schema(
@@ -337,6 +347,7 @@ class HemsOptionsFlow(OptionsFlow):
                 probatio.Optional(CONF_API_KEY): PASSWORD_SELECTOR,
                 probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
                 **section_schema(),
+                **export_section_schema(),
             }
         )
         return self.async_show_form(

@@ -53,20 +53,34 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         hass: HomeAssistant,
         config_entry: HemsConfigEntry,
         source: PriceSource,
+        *,
+        role: str = "prices",
     ) -> None:
-        """Initialise the coordinator for one config entry."""
+        """Initialise the coordinator for one config entry.
+
+        ``role`` tells import ("prices") and export ("export_prices") apart:
+        each keeps its own store and repair issues.
+        """
         super().__init__(
             hass,
             LOGGER,
             config_entry=config_entry,
-            name=DOMAIN,
+            name=DOMAIN if role == "prices" else f"{DOMAIN}_{role}",
             update_interval=POLL_IDLE,
             always_update=False,
         )
         self.source = source
         self.tz = ZoneInfo(hass.config.time_zone)
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{config_entry.entry_id}.prices"
+            hass, STORAGE_VERSION, f"{DOMAIN}.{config_entry.entry_id}.{role}"
+        )
+        self.role = role
+        # Issue ids of the export prices carry the role; import ones stay as
+        # they always were.
+        self._issue_suffix = (
+            config_entry.entry_id
+            if role == "prices"
+            else f"{role}_{config_entry.entry_id}"
         )
         self._known: tuple[PriceSlot, ...] = ()
         self._failures = 0
@@ -289,7 +303,7 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
         """Raise or clear the "tomorrow's prices are missing" repair issue."""
         local = now.astimezone(self.tz)
         tomorrow = local.date() + timedelta(days=1)
-        issue_id = f"tomorrow_missing_{self.config_entry.entry_id}"
+        issue_id = f"tomorrow_missing_{self._issue_suffix}"
         data = self._data()
         missing = data.missing_in_day(tomorrow)
         if local.time() >= TOMORROW_MISSING_TIME and missing:
@@ -300,7 +314,9 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
                 issue_id,
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
-                translation_key="tomorrow_missing",
+                translation_key="tomorrow_missing"
+                if self.role == "prices"
+                else "export_tomorrow_missing",
                 translation_placeholders={
                     "date": tomorrow.isoformat(),
                     "known": str(len(known)),
@@ -315,7 +331,7 @@ class HemsPriceCoordinator(DataUpdateCoordinator[PriceData]):
     @callback
     def _update_source_repair(self, err: PriceSourceError | None) -> None:
         """Raise or clear the "rates entity missing" repair issue."""
-        issue_id = f"rates_entity_missing_{self.config_entry.entry_id}"
+        issue_id = f"rates_entity_missing_{self._issue_suffix}"
         if isinstance(err, MissingEntitiesError):
             ir.async_create_issue(
                 self.hass,

@@ -244,6 +244,20 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
 )
 
 
+def _slots(
+    coordinator: HemsPlanCoordinator, schedule: Schedule
+) -> list[dict[str, object]]:
+    """Return each planned half-hour's start, price and (if known) export price."""
+    export = coordinator.export_prices.data if coordinator.export_prices else None
+    slots: list[dict[str, object]] = []
+    for start, price in zip(schedule.slot_starts, schedule.prices, strict=True):
+        item: dict[str, object] = {"start": start.isoformat(), "price": round(price, 4)}
+        if export is not None and (paid := export.slot_at(start)) is not None:
+            item["export_price"] = round(paid.value, 4)
+        slots.append(item)
+    return slots
+
+
 def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
     """Return the whole plan, compactly, for the plan card and automations."""
     schedule = coordinator.data
@@ -292,10 +306,7 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
         "slot_minutes": 30,
         "base_load_kw": schedule.base_load_kw,
         "import_limit_kw": schedule.import_limit_kw,
-        "slots": [
-            {"start": start.isoformat(), "price": round(price, 4)}
-            for start, price in zip(schedule.slot_starts, schedule.prices, strict=True)
-        ],
+        "slots": _slots(coordinator, schedule),
         # Per slot: the base load planned and the solar forecast (kW).
         "base_kw": list(schedule.base_load()),
         "pv_kw": list(

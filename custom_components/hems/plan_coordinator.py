@@ -144,6 +144,8 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         # The learnt base load (kW) of a half-hour, None where not learnt: set
         # by the house-load coordinator (site_inputs.py).
         self.base_load_at: Callable[[datetime], float | None] | None = None
+        # Export prices, when the options name a source (set by the entry).
+        self.export_prices: HemsPriceCoordinator | None = None
         self._replan_debouncer = Debouncer(
             hass,
             LOGGER,

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -11,9 +11,10 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 
 from .const import LOGGER, PUBLISH_TIME
-from .price_data import PriceData
+from .price_data import PriceData, local_day_bounds
 from .prices import (
     OCTOPUS_ENERGY_DOMAIN,
+    SLOT,
     OctopusClient,
     PriceSlot,
     PriceSourceError,
@@ -74,6 +75,7 @@ class EntityRatesSource:
 
     hass: HomeAssistant
     entity_ids: Sequence[str]
+    export: bool = False  # the export price source: only export entities count
 
     @property
     def key(self) -> str:
@@ -96,11 +98,12 @@ class EntityRatesSource:
                 missing.append(entity_id)
                 continue
             entity = describe_entity(self.hass, state)
-            if entity.export or entity.gas:
-                kind = "export" if entity.export else "gas"
+            if entity.export != self.export or entity.gas:
+                kind = "gas" if entity.gas else "export" if entity.export else "import"
+                wanted = "export" if self.export else "import"
                 rejected.append(
-                    f"{entity_id}: {kind} rates are not import electricity prices; "
-                    "not used (reconfigure hems without it)"
+                    f"{entity_id}: {kind} rates are not {wanted} electricity "
+                    "prices; not used (reconfigure hems without it)"
                 )
             elif entity.rates is None:
                 LOGGER.debug("%s has no rates yet", entity_id)
@@ -155,3 +158,29 @@ class ReplayFileSource:
             )
             self._replay = ReplaySource(history, tz=self.tz, publish_time=PUBLISH_TIME)
         return RateFetch(slots=self._replay.slots_known_at(now), rejected=())
+
+
+@dataclass(kw_only=True)
+class FixedRateSource:
+    """A fixed rate (e.g. an export tariff) for today and tomorrow."""
+
+    rate: float  # p/kWh
+    tz: ZoneInfo
+
+    @property
+    def key(self) -> str:
+        """Return the cache key."""
+        return f"fixed:{self.rate:g}"
+
+    async def async_fetch(self, known: Sequence[PriceSlot], now: datetime) -> RateFetch:
+        """Return every half-hour of today and tomorrow (local) at the rate."""
+        del known
+        today = now.astimezone(self.tz).date()
+        start, _ = local_day_bounds(today, self.tz)
+        _, end = local_day_bounds(today + timedelta(days=1), self.tz)
+        slots = []
+        moment = start
+        while moment < end:
+            slots.append(PriceSlot(start=moment, end=moment + SLOT, value=self.rate))
+            moment += SLOT
+        return RateFetch(slots=tuple(slots), rejected=())

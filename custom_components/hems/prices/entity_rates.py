@@ -214,10 +214,12 @@ def _counterpart(entity: RatesEntity, day: RatesDay) -> str:
     return f"the {day} day rates entity of the same meter"
 
 
-def _kind_problem(entity: RatesEntity) -> RatesProblem | None:
-    """Say why `entity` is no import electricity price source at all."""
-    if entity.export:
+def _kind_problem(entity: RatesEntity, *, export: bool = False) -> RatesProblem | None:
+    """Say why `entity` is no import (or, with `export`, export) price source."""
+    if entity.export and not export:
         return RatesProblem(key="export_rates", entity=entity.entity_id)
+    if export and not entity.export:
+        return RatesProblem(key="import_rates", entity=entity.entity_id)
     if entity.gas:
         return RatesProblem(key="gas_rates", entity=entity.entity_id)
     if entity.day is RatesDay.PREVIOUS:
@@ -249,8 +251,13 @@ def _pair_problem(days: Mapping[RatesDay, RatesEntity]) -> RatesProblem | None:
     return None
 
 
-def rates_entities_problem(entities: Sequence[RatesEntity]) -> RatesProblem | None:
+def rates_entities_problem(
+    entities: Sequence[RatesEntity], *, export: bool = False
+) -> RatesProblem | None:
     """Return why `entities` cannot be the import price source, or None.
+
+    With `export`, why they cannot be the export price source: then every
+    entity must be an export rates entity (the same pair rules apply).
 
     A choice makes sense when no entity is an export or gas rates entity or
     a previous-day one, and OE's entities are the current-day and the
@@ -266,7 +273,7 @@ def rates_entities_problem(entities: Sequence[RatesEntity]) -> RatesProblem | No
         if entity.entity_id in seen:
             continue
         seen.add(entity.entity_id)
-        if problem := _kind_problem(entity):
+        if problem := _kind_problem(entity, export=export):
             return problem
         if entity.day is None:
             continue

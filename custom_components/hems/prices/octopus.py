@@ -289,11 +289,12 @@ class OctopusClient:
             )
         return target
 
-    async def agile_products(self) -> list[Product]:
+    async def agile_products(self, *, export: bool = False) -> list[Product]:
         """Return the Agile import products on the product list, newest first.
 
         Export products (direction EXPORT, codes AGILE-OUTGOING-...) are left
-        out; products without `available_from` sort last.
+        out, or only they are kept with `export`; products without
+        `available_from` sort last.
         """
         url = URL(f"{self._base_url}/products/")
         pages, incomplete = await self._get_pages(
@@ -305,7 +306,7 @@ class OctopusClient:
         for page_number, results in enumerate(pages, start=1):
             for index, item in enumerate(results):
                 where = f"GET {url.path} page {page_number} result {index}"
-                product = _parse_agile_product(item, where)
+                product = _parse_agile_product(item, where, export=export)
                 if product is not None:
                     products.append(product)
         oldest = datetime.min.replace(tzinfo=UTC)
@@ -315,16 +316,19 @@ class OctopusClient:
         )
         return products
 
-    async def current_agile_product(self, *, now: datetime | None = None) -> str | None:
+    async def current_agile_product(
+        self, *, now: datetime | None = None, export: bool = False
+    ) -> str | None:
         """Return the code of the newest Agile import product on sale at `now`.
 
+        With `export`, the newest Agile Outgoing (export) product instead.
         `now` (aware) defaults to the current time.  None when no Agile
         product is available.
         """
         moment = datetime.now(UTC) if now is None else now
         if moment.utcoffset() is None:
             raise ValueError(f"now must be an aware datetime, got {now!r}")
-        for product in await self.agile_products():
+        for product in await self.agile_products(export=export):
             if product.is_available_at(moment):
                 return product.code
         return None
@@ -425,7 +429,9 @@ def _payment_method(record: Mapping[str, Any]) -> str | None:
     return method
 
 
-def _parse_agile_product(item: Any, where: str) -> Product | None:
+def _parse_agile_product(
+    item: Any, where: str, *, export: bool = False
+) -> Product | None:
     """Return `item` as a Product if it is an Agile import product, else None."""
     if not isinstance(item, Mapping):
         raise OctopusResponseError(
@@ -436,16 +442,17 @@ def _parse_agile_product(item: Any, where: str) -> Product | None:
         raise OctopusResponseError(
             f"{where}: field 'code' is {show(code)}, expected a string"
         )
-    if not code.startswith("AGILE") or code.startswith("AGILE-OUTGOING"):
+    if not code.startswith("AGILE") or code.startswith("AGILE-OUTGOING") != export:
         return None
     where = f"{where} ({code})"
-    if _field(item, "direction", str, where) != "IMPORT":
+    direction = "EXPORT" if export else "IMPORT"
+    if _field(item, "direction", str, where) != direction:
         return None
     return Product(
         code=code,
         display_name=_field(item, "display_name", str, where),
         full_name=_field(item, "full_name", str, where),
-        direction="IMPORT",
+        direction=direction,
         is_variable=_field(item, "is_variable", bool, where),
         brand=_optional_field(item, "brand", str, where),
         available_from=_time_field(item, "available_from", where),
