@@ -226,3 +226,19 @@ def test_a_learnt_base_load_is_drawn_per_slot(browser: Browser) -> None:
     expected = [0.2 + 0.1 * i for i in range(12) if not 2 <= i < 6 and i != 8]
     assert quiet == [pytest.approx(value, abs=1e-3) for value in expected]
     page.close()
+
+
+@in_browser_thread
+def test_export_prices_and_solar_get_columns(browser: Browser) -> None:
+    """With export prices and a PV forecast the table shows both."""
+    plan = _plan()
+    for i, slot in enumerate(plan["attributes"]["slots"]):
+        slot["export_price"] = 5.0 + i
+    plan["attributes"]["pv_kw"] = [0.0, 1.5] + [0.0] * 10
+    page = _mount(browser, plan)
+    first = page.locator("hems-plan-card tr.slot").nth(1)
+    assert first.locator("td.export").inner_text() == "6.00"
+    assert first.locator("td.pv").inner_text() == "1.5"
+    headers = page.locator("hems-plan-card table.plan >> nth=0 >> th").all_inner_texts()
+    assert any(header.startswith("export") for header in headers)
+    page.close()

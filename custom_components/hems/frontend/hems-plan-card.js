@@ -138,8 +138,10 @@ function loadPower(load, slotHours) {
 function planModel(stateObj) {
   const attributes = stateObj?.attributes || {};
   const slotMs = (numberOrNull(attributes.slot_minutes) || 30) * 60000;
+  const pvKw = Array.isArray(attributes.pv_kw) ? attributes.pv_kw : [];
   const slots = (attributes.slots || []).map((slot, index) => ({
     index, iso: slot.start, start: Date.parse(slot.start), price: numberOrNull(slot.price),
+    exportPrice: numberOrNull(slot.export_price), pv: numberOrNull(pvKw[index]),
   }));
   const loads = (attributes.loads || []).map((load, index) => ({
     ...load,
@@ -406,7 +408,10 @@ class HemsPlanCard extends HTMLElement {
     }
     const prices = visible.map((slot) => slot.price).filter((price) => price !== null);
     const top = Math.max(1, ...prices);
-    const head = `<thead><tr><th class="time">Time</th><th class="price">p/kWh</th>${model.loads.map((load) =>
+    const hasExport = model.slots.some((slot) => slot.exportPrice !== null);
+    const hasPv = model.slots.some((slot) => (slot.pv || 0) > 0);
+    this._columns = { hasExport, hasPv };
+    const head = `<thead><tr><th class="time">Time</th><th class="price">p/kWh</th>${hasExport ? `<th class="export" title="paid for export">export<small>p/kWh</small></th>` : ""}${hasPv ? `<th class="pv" title="solar forecast">solar<small>kW</small></th>` : ""}${model.loads.map((load) =>
       `<th class="load" style="--c:${load.color}" title="${escapeHtml(load.name)}${load.wet ? ": pence for a cycle started in each half-hour" : ""}">
         <span class="swatch"></span>${escapeHtml(load.name)}${load.wet ? "<small>p/cycle</small>" : ""}</th>`).join("")}</tr></thead>`;
     const blocks = halves.map((half) => {
@@ -483,7 +488,7 @@ class HemsPlanCard extends HTMLElement {
     }).join("");
     return `<tr class="slot${current ? " now" : ""}" data-start="${escapeHtml(slot.iso)}" data-index="${slot.index}">
       <td class="time">${escapeHtml(t.time(slot.start))}</td>
-      <td class="price${price !== null && price < 0 ? " negative" : ""}" style="--w:${width.toFixed(1)}%">${t.number(price, 2)}</td>${cells}</tr>`;
+      <td class="price${price !== null && price < 0 ? " negative" : ""}" style="--w:${width.toFixed(1)}%">${t.number(price, 2)}</td>${this._columns?.hasExport ? `<td class="export">${t.number(slot.exportPrice, 2)}</td>` : ""}${this._columns?.hasPv ? `<td class="pv">${slot.pv ? t.number(slot.pv, 1) : ""}</td>` : ""}${cells}</tr>`;
   }
 
   /** The chart: prices as a step line over the planned load stacked in kW. */
@@ -720,6 +725,8 @@ const STYLES = `
   .plan th.time { width: 3.4em; text-align: left; }
   .plan.h12 th.time { width: 5.2em; }
   .plan th.price { width: 4.4em; text-align: right; }
+  .plan th.export, .plan th.pv { width: 3.8em; text-align: right; }
+  .plan td.export, .plan td.pv { text-align: right; color: var(--secondary-text-color); }
   .plan th .swatch { display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--c); margin-right: 3px; vertical-align: middle; }
   .plan td { padding: 1px 3px; height: 1.55em; text-align: center; border-bottom: 1px solid var(--divider-color); white-space: nowrap; }
   .plan td.time { text-align: left; }
