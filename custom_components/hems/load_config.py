@@ -55,6 +55,9 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "opportunistic_price": (-100, 100, " p/kWh"),
     "max_cycle_cost": (-100, 1000, " p"),
     "divert_priority": (1, 9, ""),
+    "car_battery_kwh": (1, 250, " kWh"),
+    "target_soc": (1, 100, " %"),
+    "charger_efficiency": (0.5, 1, ""),
 }
 
 # English texts of the error keys (the translations live in strings.json).
@@ -157,6 +160,11 @@ class InterruptibleConfig:
     boiler_efficiency: float = 0.9
     # Takes live PV surplus in this order (1 first); None: never diverted.
     divert_priority: int | None = None
+    # EV charger: the car's state of charge decides the need, when given.
+    car_soc_entity: str | None = None
+    car_battery_kwh: float | None = None
+    target_soc: float = 100.0
+    charger_efficiency: float = 0.9
     actuator: Actuator
 
     @property
@@ -510,8 +518,22 @@ def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:
         cheaper_than_gas=bool(data.get("cheaper_than_gas", False)),
         boiler_efficiency=_number(data, "boiler_efficiency", default=0.9),
         divert_priority=_priority(data),
+        **_car(data) if kind is LoadKind.EV_CHARGER else {},
         actuator=actuator,
     )
+
+
+def _car(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the car's state-of-charge settings (all or nothing)."""
+    entity = _optional_entity(data, "car_soc_entity")
+    if entity is None:
+        return {}
+    return {
+        "car_soc_entity": entity,
+        "car_battery_kwh": _number(data, "car_battery_kwh"),
+        "target_soc": _number(data, "target_soc", default=100.0),
+        "charger_efficiency": _number(data, "charger_efficiency", default=0.9),
+    }
 
 
 def _priority(data: Mapping[str, Any]) -> int | None:

@@ -99,6 +99,14 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     ): HalfHourSelector(),
                     probatio.Optional("opportunistic_price"): PRICE,
                     probatio.Optional("divert_priority"): PRIORITY,
+                    probatio.Optional("car_soc_entity"): EntitySelector(
+                        EntitySelectorConfig(
+                            domain=["sensor", "number", "input_number"]
+                        )
+                    ),
+                    probatio.Optional("car_battery_kwh"): ENERGY,
+                    probatio.Optional("target_soc"): _number(1, "%"),
+                    probatio.Optional("charger_efficiency"): _number(0.01),
                 }
             )
         case LoadKind.IMMERSION:
@@ -300,6 +308,9 @@ class LoadSubentryFlow(ConfigSubentryFlow):
         return data
 
     def _check_entities(self, data: dict[str, Any]) -> None:
+        entity_id = data.get("car_soc_entity")
+        if entity_id and self.hass.states.get(entity_id) is None:
+            raise LoadConfigError("car_soc_entity", "entity_not_found", value=entity_id)
         entity_id = data.get("soc_entity")
         if entity_id and self.hass.states.get(entity_id) is None:
             raise LoadConfigError("soc_entity", "entity_not_found", value=entity_id)

@@ -6,7 +6,7 @@ of 8 h fit before 07:30", "deferred: every start costs more than 40 p").
 Times are local; the first slot of a run and the window's end are named.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from .load_config import (
@@ -15,7 +15,7 @@ from .load_config import (
     InterruptibleConfig,
     LoadConfig,
 )
-from .scheduling import PlannedWindow, Schedule, WindowInstance, window_instances
+from .scheduling import PlannedWindow, Schedule, next_instance
 
 
 def _when(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
@@ -28,22 +28,6 @@ def _when(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
 
 def _hours(slots: float) -> str:
     return f"{slots / 2:g} h"
-
-
-def _next_instance(
-    load: InterruptibleConfig | CycleConfig, tz: ZoneInfo, now: datetime
-) -> WindowInstance | None:
-    day = now.astimezone(tz).date()
-    return next(
-        (
-            instance
-            for instance in window_instances(
-                load.window, tz, day - timedelta(days=1), day + timedelta(days=1)
-            )
-            if instance.end > now
-        ),
-        None,
-    )
 
 
 def _window_status(
@@ -123,7 +107,7 @@ def load_status(
     window = next(
         (item for item in (plan.windows if plan else ()) if item.end > now), None
     )
-    upcoming = _next_instance(load, tz, now)
+    upcoming = next_instance(load.window, tz, now)
     if (
         upcoming is not None
         and f"{load.id}@{upcoming.key}" not in schedule.considered

@@ -84,6 +84,7 @@ from .scheduling import (
     build_problem,
     instance_at,
     keep_current_slot,
+    next_instance,
     schedule_from_plan,
 )
 from .site_readings import power_kw, signed_power_kw, state_of_charge_kwh
@@ -141,6 +142,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.manual_until: dict[str, datetime] = {}
         self._reading_problems: dict[str, str] = {}
         self.diverter = self._new_diverter()
+        self._planned_need: dict[str, float] = {}
         # The learnt base load (kW) of a half-hour, None where not learnt: set
         # by the house-load coordinator (site_inputs.py).
         self.base_load_at: Callable[[datetime], float | None] | None = None
@@ -215,6 +217,10 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             load.soc_entity
             for load in self.loads.values()
             if isinstance(load, BatteryConfig) and load.soc_entity
+        } | {
+            load.car_soc_entity
+            for load in self.loads.values()
+            if isinstance(load, InterruptibleConfig) and load.car_soc_entity
         }
         grid_entity = self.config_entry.options.get(CONF_GRID_POWER_ENTITY)
         grid = {str(grid_entity)} if grid_entity else set()
@@ -340,6 +346,11 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             for load in self.loads.values()
         ):
             await self._async_soc_changed(entity_id, now)
+        if any(
+            isinstance(load, InterruptibleConfig) and load.car_soc_entity == entity_id
+            for load in self.loads.values()
+        ):
+            await self._async_car_soc_changed(now)
         devices = [
             load
             for load in self.loads.values()
@@ -586,8 +597,50 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             return None
         return schedule.soc_kwh[index]
 
+    def _car_needs(
+        self, now: datetime, start: datetime
+    ) -> dict[str, tuple[str, float]]:
+        """Return each car's own need (kWh to draw) in its current or next window.
+
+        Energy needed = (target - state of charge) x battery / charger
+        efficiency, less what the running half-hour still delivers before
+        ``start``. A one-off requirement (``hems.set_requirement``) wins.
+        """
+        needs = {}
+        for load in self.loads.values():
+            if not isinstance(load, InterruptibleConfig) or not load.car_soc_entity:
+                continue
+            if self.state.load(load.id).requirement is not None:
+                continue
+            capacity = load.car_battery_kwh or 0.0
+            reading = state_of_charge_kwh(self.hass, load.car_soc_entity, capacity)
+            self._note_reading(f"{load.name}_car_state_of_charge", reading.problem)
+            instance = next_instance(load.window, self.tz, now)
+            if reading.value is None or instance is None:
+                continue  # no reading: the hours needed, as configured
+            kwh = max(load.target_soc / 100 * capacity - reading.value, 0.0)
+            kwh /= load.charger_efficiency
+            if start > now and self.state.load(load.id).on_since is not None:
+                kwh -= load.power_kw * (start - now) / timedelta(hours=1)
+            needs[load.id] = (instance.key, max(kwh, 0.0))
+        return needs
+
+    async def _async_car_soc_changed(self, now: datetime) -> None:
+        """Re-plan when a car's need moved by a half-hour's charging or more."""
+        current = slot_start(now)
+        start = current + SLOT if self.state.last_applied_slot == current else current
+        needs = self._car_needs(now, start)
+        for load_id, (_, kwh) in needs.items():
+            load = self.loads[load_id]
+            assert isinstance(load, InterruptibleConfig)  # noqa: S101 - by _car_needs
+            before = self._planned_need.get(load_id)
+            if before is None or abs(before - kwh) >= load.power_kw * 0.5:
+                await self._replan_debouncer.async_call()
+                return
+
     def _build(self, now: datetime, start: datetime) -> BuiltProblem | None:
         """Return the problem of every known price from ``start``."""
+        needs = self._car_needs(now, start)
         return build_problem(
             loads=list(self.loads.values()),
             prices=self.prices.data.slots if self.prices.data else (),
@@ -597,7 +650,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             progress={
                 load_id: self._progress(load_id, now, start) for load_id in self.loads
             },
-            site=self._site(),
+            site=replace(self._site(), car_need_kwh=needs),
         )
 
     def _progress(self, load_id: str, now: datetime, start: datetime) -> Progress:
@@ -643,6 +696,9 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         built = self._build(now, start)
         if built is None:
             return self.data
+        self._planned_need = {
+            load_id: kwh for load_id, (_, kwh) in self._car_needs(now, start).items()
+        }
         site = self._site()
         try:
             result = await self.hass.async_add_executor_job(

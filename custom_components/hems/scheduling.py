@@ -91,6 +91,8 @@ class SiteState:
     # The learnt base load (kW) of the half-hour starting at a time; None where
     # nothing is learnt (then ``base_load_kw``).
     base_load_at: Callable[[datetime], float | None] | None = None
+    # A car's own need, from its state of charge: (window key, kWh to draw).
+    car_need_kwh: Mapping[str, tuple[str, float]] = field(default_factory=dict)
 
     def base_kw(self, slot: datetime) -> float:
         """Return the base load planned for the half-hour starting at ``slot``."""
@@ -422,6 +424,11 @@ def _interruptible(
     if done.requirement is not None and instance == done.requirement[0]:
         asked = done.requirement[1]
     needed = max(math.ceil(asked - done.runs.get(instance.key, 0) - RUN_TOLERANCE), 0)
+    need = site.car_need_kwh.get(load.id)
+    if need is not None and need[0] == instance.key:
+        # The car's state of charge already counts what ran in this window.
+        slot_kwh = load.power_kw * SLOT / timedelta(hours=1)
+        needed = max(math.ceil(need[1] / slot_kwh - RUN_TOLERANCE), 0)
     if needed == 0 and load.opportunistic_price is None:
         return None
     max_price = None
@@ -843,3 +850,20 @@ def planned_from(
             loads[load_id] = part(kws)
     base = part(schedule.base_load())
     return PlannedTotals(loads=loads, base_load=base, battery=battery)
+
+
+def next_instance(
+    window: DailyWindow, tz: ZoneInfo, now: datetime
+) -> WindowInstance | None:
+    """Return the window instance running at ``now``, or the next one."""
+    day = now.astimezone(tz).date()
+    return next(
+        (
+            instance
+            for instance in window_instances(
+                window, tz, day - timedelta(days=1), day + timedelta(days=1)
+            )
+            if instance.end > now
+        ),
+        None,
+    )

@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.hems.const import DOMAIN, EVENT_PLAN_UPDATED
+from custom_components.hems.load_config import LoadConfigError, parse_load
 from custom_components.hems.scheduling import RUN_TOLERANCE
 
 from .conftest import FakeOctopus
@@ -497,3 +498,37 @@ async def test_a_damaged_plan_store_never_stops_hems(
     # The store is rewritten with good data at once.
     assert hass_storage["hems.HEMS.plan"]["version"] == 1
     assert isinstance(hass_storage["hems.HEMS.plan"]["data"]["state"], dict)
+
+
+async def test_the_car_s_charge_decides_what_it_needs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """40 % of 60 kWh to 80 % at 90 %: 26.7 kWh, eight half-hours at 7 kW."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    hass.states.async_set("sensor.car_soc", "40", {"unit_of_measurement": "%"})
+    car = {
+        **CAR,
+        "car_soc_entity": "sensor.car_soc",
+        "car_battery_kwh": 60,
+        "target_soc": 80,
+        "charger_efficiency": 0.9,
+    }
+    entry = await set_up(hass, (car, "car"))
+    assert len(planned_on(entry, "car")) == 8
+    # Topped up elsewhere to 70 %: 6.7 kWh, two half-hours, planned at once.
+    freezer.move_to(EVENING + timedelta(minutes=5))
+    hass.states.async_set("sensor.car_soc", "70", {"unit_of_measurement": "%"})
+    await hass.async_block_till_done()
+    later = EVENING + timedelta(minutes=5, seconds=2)  # past the re-plan cool-down
+    freezer.move_to(later)
+    async_fire_time_changed(hass, later)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(planned_on(entry, "car")) == 2
+    # A car without its battery size is a setting to fix, named.
+    with pytest.raises(LoadConfigError) as caught:
+        parse_load("x", {**car, "car_battery_kwh": None})
+    assert caught.value.field == "car_battery_kwh"
