@@ -31,8 +31,6 @@ from custom_components.hems.load_config import (  # noqa: E402
     InterruptibleConfig,
     LoadKind,
 )
-from custom_components.hems.prices import PriceSlot  # noqa: E402
-from custom_components.hems.scheduling import SiteState, build_problem  # noqa: E402
 from custom_components.hems.planner import (  # noqa: E402
     Battery,
     CycleLoad,
@@ -44,6 +42,8 @@ from custom_components.hems.planner import (  # noqa: E402
 )
 from custom_components.hems.planner.backtest import read_prices  # noqa: E402
 from custom_components.hems.planner.household import read_profiles  # noqa: E402
+from custom_components.hems.prices import PriceSlot  # noqa: E402
+from custom_components.hems.scheduling import SiteState, build_problem  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "bench" / "problems"
@@ -55,7 +55,14 @@ WASHER = "WM_1039Wh_HI_4918s_MI_MI"
 # (local day, why it is here, car hours, second car hours, base kW, battery SoC)
 DAYS = [
     (date(2019, 12, 23), "reference winter day", 3.5, 2.5, 0.35, 2.5),
-    (date(2020, 2, 13), "the hardest sampled day for the old search", 4.0, 3.0, 0.4, 2.5),
+    (
+        date(2020, 2, 13),
+        "the hardest sampled day for the old search",
+        4.0,
+        3.0,
+        0.4,
+        2.5,
+    ),
     (date(2020, 1, 2), "the second hardest sampled day", 4.0, 3.0, 0.4, 1.5),
     (date(2020, 5, 22), "25 negative slots", 4.0, 3.0, 0.45, 4.0),
     (date(2020, 12, 26), "16 negative slots, 31.5 p peak", 3.5, 2.5, 0.4, 3.0),
@@ -141,9 +148,11 @@ def known_prices(prices: dict[datetime, float], day: date) -> list[PriceSlot]:
     slots = []
     moment = begin
     while moment < end:
-        slots.append(PriceSlot(
+        slots.append(
+            PriceSlot(
                 start=moment, end=moment + timedelta(minutes=30), value=prices[moment]
-            ))
+            )
+        )
         moment += timedelta(minutes=30)
     return slots
 
@@ -151,7 +160,7 @@ def known_prices(prices: dict[datetime, float], day: date) -> list[PriceSlot]:
 def day_problem(
     prices: dict[datetime, float], profiles: dict[str, tuple[float, ...]], spec: tuple
 ) -> Problem:
-    """The problem the integration builds at 17:00 local on ``spec``'s day."""
+    """Build the problem the integration builds at 17:00 local on ``spec``'s day."""
     day, _, car_hours, car2_hours, base, soc = spec
     known = known_prices(prices, day)
     now = known[0].start
@@ -169,7 +178,7 @@ def day_problem(
             battery_soc_kwh={"battery": soc},
         ),
     )
-    assert built is not None  # noqa: S101
+    assert built is not None
     return built.problem
 
 
@@ -201,9 +210,7 @@ def stress_problems(
     slots96 = _slots(prices, begin, 96)
 
     def hours(a: float, b: float) -> Window:
-        return Window(
-            start=begin + timedelta(hours=a), end=begin + timedelta(hours=b)
-        )
+        return Window(start=begin + timedelta(hours=a), end=begin + timedelta(hours=b))
 
     cycles = tuple(
         CycleLoad(
@@ -221,14 +228,18 @@ def stress_problems(
         InterruptibleLoad(id="heater", power_kw=2.0, slots=6, window=hours(6, 16)),
         InterruptibleLoad(id="pool", power_kw=1.5, slots=8),
         InterruptibleLoad(id="towel", power_kw=0.5, slots=10, window=hours(0, 12)),
-        CycleLoad(id="dishwasher", profile_kwh=profiles[DISHWASHER], window=hours(2, 14)),
+        CycleLoad(
+            id="dishwasher", profile_kwh=profiles[DISHWASHER], window=hours(2, 14)
+        ),
         CycleLoad(id="washer", profile_kwh=profiles[WASHER], window=hours(0, 16)),
         CycleLoad(
             id="dryer",
             profile_kwh=profiles["TD_condensing_2628Wh_HI_6908s_MI_MI"],
             window=hours(3, 16),
         ),
-        CycleLoad(id="dishwasher2", profile_kwh=profiles[names[1]], window=hours(14, 26)),
+        CycleLoad(
+            id="dishwasher2", profile_kwh=profiles[names[1]], window=hours(14, 26)
+        ),
         CycleLoad(id="washer2", profile_kwh=profiles[names[-1]], window=hours(16, 30)),
         _battery(),
     )
@@ -252,7 +263,9 @@ def stress_problems(
             import_limit_kw=9.0,
             loads=(
                 InterruptibleLoad(id="car", power_kw=7.0, slots=40),
-                InterruptibleLoad(id="immersion", power_kw=3.0, slots=60, max_price=7.78),
+                InterruptibleLoad(
+                    id="immersion", power_kw=3.0, slots=60, max_price=7.78
+                ),
                 CycleLoad(id="dishwasher", profile_kwh=profiles[DISHWASHER]),
                 CycleLoad(id="washer", profile_kwh=profiles[WASHER]),
                 _battery(),

@@ -138,9 +138,10 @@ def test_milp_is_optimal_and_its_objective_is_the_simulated_cost(problem):
         return
     result = solve_milp(problem)
     assert result.optimal
+    assert result.decisions is not None
     assert_feasible(problem, result.decisions)
     simulated = simulate(problem, result.decisions)
-    assert close(result.objective, simulated), (result.objective, simulated)
+    assert close(result.bound, simulated), (result.bound, simulated)
     assert close(simulated, oracle.cost), (simulated, oracle.cost)
 
 

@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .bounds import Convex, cheapest_sums, relaxed_battery_values
-from .highs import new_highs
+from .budget import Budget
+from .highs import interrupt_on, new_highs
+from .outcome import EXCESS_WEIGHT
 
 if TYPE_CHECKING:
     from .dp import Model
 
-EXCESS_WEIGHT = 1e6
 INF = float("inf")
 
 
@@ -120,8 +121,9 @@ def _battery(
 ) -> None:
     prev = -1
     for t in range(model.count):
-        ch = lp.col(model.prices[t], 0.0, model.charge)
-        out = lp.col(-model.prices[t], 0.0, model.discharge)
+        on = 1.0 if model.priced[t] else 0.0  # unpriced: the battery holds
+        ch = lp.col(model.prices[t], 0.0, model.charge * on)
+        out = lp.col(-model.prices[t], 0.0, model.discharge * on)
         soc = lp.col(0.0, model.lo, model.cap)
         lp.entry(demand_rows[t], out, 1.0)
         if limit_rows:
@@ -137,12 +139,16 @@ def _battery(
         prev = soc
 
 
-def lp_multipliers(model: Model, *, best_effort: bool) -> Multipliers | None:
+def lp_multipliers(
+    model: Model, *, best_effort: bool, budget: Budget | None = None
+) -> Multipliers | None:
     """Solve the LP relaxation; ``None`` if it is infeasible (so is the problem).
 
     Every plan is a point of the LP, so an infeasible LP proves the import
     limit cannot be met.  Without highspy, or if HiGHS stops for another
-    reason, the multipliers are 0 (a weaker but still valid bound).
+    reason, the multipliers are 0 (a weaker but still valid bound).  HiGHS
+    stops at the budget's deadline or memory ceiling
+    (:class:`.budget.BudgetExceededError`).
     """
     count = model.count
     try:
@@ -184,8 +190,13 @@ def lp_multipliers(model: Model, *, best_effort: bool) -> Multipliers | None:
     highs_lp.a_matrix_.index_ = np.array(lp.rows, dtype=np.int32)[order]
     highs_lp.a_matrix_.value_ = np.array(lp.vals)[order]
     solver = new_highs()
+    if budget is not None:
+        budget.check()
+        interrupt_on(solver, budget)
     solver.passModel(highs_lp)
     solver.run()
+    if budget is not None:
+        budget.check()
     status = solver.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
         return None
@@ -259,7 +270,9 @@ class Bound:
             for r in model.runners
         ]
         self.cycles: list[tuple[int, list[float], list[list[float]]]] = []
-        peak = list(model.const)
+        peak = [
+            c if on else 0.0 for c, on in zip(model.const, model.priced, strict=True)
+        ]
         for r in model.runners:
             for t in range(count):
                 peak[t] += r.kwh if r.eligible[t] else 0.0
@@ -281,6 +294,7 @@ class Bound:
                 discharge_kwh=model.discharge,
                 efficiency=model.eff,
                 charge_prices=[prices[t] + mult.mu[t] for t in range(count)],
+                held=[not on for on in model.priced],
             )
         self._keys: dict[tuple[int, tuple[int, ...]], float] = {}
 

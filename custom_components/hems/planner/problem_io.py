@@ -146,7 +146,7 @@ def parse_problem(data: Any) -> Problem:
         slots.append(
             Slot(
                 start=_time(item["start"], f"slots[{i}].start"),
-                price=_number(item["price"], f"slots[{i}].price"),
+                price=_optional_number(item["price"], f"slots[{i}].price"),
             )
         )
     base_raw = obj.get("base_load_kw", 0.0)

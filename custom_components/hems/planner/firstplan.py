@@ -1,0 +1,55 @@
+"""The first plan: the cheapest placement of the loads for a battery that holds.
+
+With the battery holding in every slot the loads interact only through the
+import limit: each at its own cheapest slots when together they fit (the
+fast path), else the MILP of the loads alone, which is small and quick for
+HiGHS (no battery, so no mode selectors).  The exact solvers start from it:
+the DP plans the battery around these loads for its first ceiling, the MILP
+takes the plan as its first incumbent.  It gets a share of the time left.
+"""
+
+from dataclasses import replace
+import time
+
+from .budget import Budget
+from .errors import InfeasibleError
+from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
+from .milp import solve_milp
+from .models import Battery, BatteryMode, Decisions, Problem
+from .rules import independent_decisions
+from .simulate import simulate_detail
+
+TIME_SHARE = 0.2  # of the time left
+
+
+def _holding(problem: Problem, decisions: Decisions) -> Decisions:
+    count = len(problem.slots)
+    mode = {
+        b.id: (BatteryMode.CHARGE_ONLY,) * count
+        for b in problem.loads
+        if isinstance(b, Battery)
+    }
+    return Decisions(on=decisions.on, start=decisions.start, mode=mode)
+
+
+def first_plan(problem: Problem, budget: Budget) -> Decisions | None:
+    """Place the loads at their cheapest with the battery holding, if possible."""
+    loads = replace(
+        problem, loads=tuple(x for x in problem.loads if not isinstance(x, Battery))
+    )
+    own = independent_decisions(loads)
+    excess = limit_excess_kwh(loads, simulate_detail(loads, own).net_import_kwh)
+    if excess <= LIMIT_TOLERANCE_KWH:
+        return _holding(problem, own)
+    share = Budget(
+        deadline=min(
+            budget.deadline, time.monotonic() + TIME_SHARE * budget.remaining_s()
+        ),
+        memory_bytes=budget.memory_bytes,
+        baseline=budget.baseline,
+    )
+    try:
+        found = solve_milp(loads, budget=share).decisions
+    except InfeasibleError:  # the battery's discharge may still make room
+        return None
+    return None if found is None else _holding(problem, found)
