@@ -56,7 +56,8 @@ def medium(
 ) -> Problem:
     """Several loads, a battery, often a limit: too big for brute force."""
     count = draw(st.integers(4, max_slots))
-    prices = draw(st.lists(prices_st, min_size=count, max_size=count))
+    slot_prices = prices_st | st.none() if draw(st.booleans()) else prices_st
+    prices = draw(st.lists(slot_prices, min_size=count, max_size=count))
     loads: list = [
         InterruptibleLoad(
             id=f"i{i}",

@@ -57,6 +57,7 @@ from .models import (
     Problem,
 )
 from .outcome import EXCESS_WEIGHT, Outcome
+from .simulate import simulate
 
 TOLERANCE = 1e-9
 LIMIT_TOLERANCE_KWH = 1e-9
@@ -655,7 +656,7 @@ class _Best:
     progress: Progress = field(default_factory=Progress)
 
     def offer(self, model: Model, found: Found | None) -> None:
-        if found is not None and found.cost < self.cost:
+        if found is not None and found.cost <= self.cost:
             self.decisions = _decisions(model, found)
             self.cost = found.cost
 
@@ -738,13 +739,18 @@ def _search_all(
 
 def _solve(
     model: Model,
-    first: Decisions | None,
+    first: tuple[Decisions, float] | None,
     *,
     best_effort: bool,
     budget: Budget,
 ) -> Outcome | None:
-    """Solve ``model`` exactly within ``budget``; ``None`` if it is infeasible."""
+    """Solve ``model`` exactly within ``budget``; ``None`` if it is infeasible.
+
+    ``first`` is a plan and its cost: the best known until a better is found.
+    """
     best = _Best()
+    if first is not None:
+        best.decisions, best.cost = first
     try:
         mult = lp_multipliers(model, best_effort=best_effort, budget=budget)
         if mult is None:
@@ -753,7 +759,13 @@ def _solve(
         root: _Key = (0,) * (len(model.runners) + len(model.cycles))
         best.progress.bound = bound.loads(0, root) + bound.battery(0, model.soc0)
         _search_all(
-            model, mult, bound, first, best, best_effort=best_effort, budget=budget
+            model,
+            mult,
+            bound,
+            None if first is None else first[0],
+            best,
+            best_effort=best_effort,
+            budget=budget,
         )
     except BudgetExceededError as stop:
         return Outcome(
@@ -770,6 +782,19 @@ def _solve(
     )
 
 
+def quick_bound(problem: Problem) -> float:
+    """Return a lower bound on every plan's cost that needs no LP (fast).
+
+    The Lagrangian bound with zero multipliers: each load at its own cheapest
+    slots, the battery relaxed, the limit ignored.
+    """
+    model = build_model(problem)
+    zeros = (0.0,) * model.count
+    bound = Bound(model, Multipliers(zeros, zeros))
+    root: _Key = (0,) * (len(model.runners) + len(model.cycles))
+    return bound.loads(0, root) + bound.battery(0, model.soc0)
+
+
 def solve_dp(
     problem: Problem,
     *,
@@ -779,14 +804,16 @@ def solve_dp(
 ) -> Outcome:
     """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible.
 
-    ``first`` is a plan to start from (its loads; the battery is planned
-    around them).  With ``best_effort`` an infeasible limit is solved again
-    with the energy above it priced at ``EXCESS_WEIGHT`` p/kWh.  Within
+    ``first`` is a plan within the limit to start from (the best known plan
+    until a better one is found; the battery is planned around its loads).
+    With ``best_effort`` an infeasible limit is solved again with the energy
+    above it priced at ``EXCESS_WEIGHT`` p/kWh.  Within
     ``budget``: when it runs out, the best plan found so far is returned with
     ``optimal=False`` (its decisions may be ``None`` if none was found).
     """
     budget = budget or Budget.start()
-    result = _solve(build_model(problem), first, best_effort=False, budget=budget)
+    known = None if first is None else (first, simulate(problem, first))
+    result = _solve(build_model(problem), known, best_effort=False, budget=budget)
     if result is None and best_effort and problem.import_limit_kw is not None:
         result = _solve(build_model(problem), None, best_effort=True, budget=budget)
     if result is None:

@@ -261,6 +261,12 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "explain": {
             "plan": {
                 "method": plan.method,
+                "optimal": plan.optimal,
+                "bound": None if plan.bound is None else _round(plan.bound),
+                "gap": None if plan.gap is None else _round(plan.gap),
+                "relative_gap": None
+                if plan.relative_gap is None
+                else _round(plan.relative_gap),
                 "limit_violation_kwh": _round(plan.limit_violation_kwh),
                 "notes": list(plan.notes),
             },

@@ -5,12 +5,12 @@ limit stops the search, the best plan found so far is returned with
 ``optimal=False``, the lower bound proved on the optimum and a note.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import time
 from typing import Literal
 
 from .budget import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, Budget
-from .dp import solve_dp
+from .dp import quick_bound, solve_dp
 from .errors import InfeasibleError
 from .explain import explain
 from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
@@ -167,6 +167,8 @@ def plan(
         )
     else:
         outcome = _coupled(problem, solver, budget, best_effort=best_effort)
+    if not outcome.optimal:  # a bound that needs no LP, should it not have run
+        outcome = replace(outcome, bound=max(outcome.bound, quick_bound(problem)))
     fallback = outcome.decisions is None
     if outcome.decisions is not None:
         decisions = outcome.decisions
