@@ -1,11 +1,16 @@
 """Time and peak memory of ``plan()`` on the problem files in bench/problems.
 
 Run: source scripts/_env.sh; hems_env_run taskset -c 1 python bench/problems_bench.py
-[FILE ...] [--repeat N] [--solver auto|dp|milp] [--time-limit S]
+[FILE ...] [--repeat N] [--solver auto|dp|milp] [--time-limit S] [--memory-limit MB]
+[--planner DIR]
+
+``--planner DIR`` imports ``planner`` from DIR instead (e.g. an older version
+extracted with ``git archive COMMIT custom_components/hems/planner | tar -x -C
+DIR --strip-components=2``) to compare before and after.
 
 Each plan runs in a fresh child process (so one plan's memory cannot hide
 another's): after importing the planner and reading the file, the child plans
-once untimed (imports of numpy and highspy), then ``--repeat`` times timed.
+``--repeat`` times (the first run pays the imports of numpy and highspy).
 Reported: the median wall time, the child's peak RSS (``ru_maxrss`` from
 ``wait4``) and its RSS before planning, the cost, whether the plan is proven
 optimal and its gap.
@@ -25,13 +30,18 @@ REPO = Path(__file__).resolve().parents[1]
 PROBLEMS = REPO / "bench" / "problems"
 
 
-def _child(path: str, repeat: int, solver: str, time_limit: float | None) -> None:
-    sys.path.insert(0, str(REPO / "custom_components" / "hems"))
+def _child(path: str, args: argparse.Namespace) -> None:
+    sys.path.insert(0, args.planner or str(REPO / "custom_components" / "hems"))
     from planner import parse_problem, plan  # noqa: PLC0415
 
     problem = parse_problem(json.loads(Path(path).read_text()))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kwargs = {} if time_limit is None else {"time_limit_s": time_limit}
+    kwargs: dict[str, float] = {}
+    if args.time_limit is not None:
+        kwargs["time_limit_s"] = args.time_limit
+    if args.memory_limit is not None:
+        kwargs["memory_limit_mb"] = args.memory_limit
+    repeat, solver = args.repeat, args.solver
     times = []
     result = None
     for _ in range(repeat):
@@ -61,10 +71,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--solver", default="auto")
     parser.add_argument("--time-limit", type=float, default=None)
+    parser.add_argument("--memory-limit", type=float, default=None)
+    parser.add_argument("--planner", help="directory to import planner from")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child, args.repeat, args.solver, args.time_limit)
+        _child(args.child, args)
         return
     files = args.files or sorted(str(p) for p in PROBLEMS.glob("*.json"))
     print(
@@ -73,18 +85,15 @@ def main() -> None:
         flush=True,
     )
     for path in files:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--child",
-            path,
-            "--repeat",
-            str(args.repeat),
-            "--solver",
-            args.solver,
-        ]
-        if args.time_limit is not None:
-            cmd += ["--time-limit", str(args.time_limit)]
+        cmd = [sys.executable, __file__, "--child", path]
+        cmd += ["--repeat", str(args.repeat), "--solver", args.solver]
+        for flag, value in (
+            ("--time-limit", args.time_limit),
+            ("--memory-limit", args.memory_limit),
+            ("--planner", args.planner),
+        ):
+            if value is not None:
+                cmd += [flag, str(value)]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)  # noqa: S603
         out = proc.stdout.read() if proc.stdout else ""
         _, status, usage = os.wait4(proc.pid, 0)

@@ -109,6 +109,14 @@ def test_afforded_bytes_count_until_the_resident_set_is_read_again(monkeypatch):
         spent.afford(60.0)  # 120 bytes within 10 ms: over the ceiling
 
 
+@pytest.mark.parametrize(
+    "limits", [{"time_limit_s": -1.0}, {"memory_limit_mb": float("nan")}]
+)
+def test_limits_must_be_numbers_at_least_zero(limits):
+    with pytest.raises(ValueError, match="limits must be >= 0"):
+        plan(coupled(), **limits)
+
+
 def test_an_optimal_plan_says_so():
     result = plan(coupled())
     assert result.optimal

@@ -25,7 +25,7 @@ starts that no plan costing <= C can use are removed (:func:`restrict`),
 which shrinks the set of keys.
 
 **Budget.**  Every search checks the deadline and the memory ceiling
-(:class:`.budget.Budget`) before each slot, every few thousand keys and
+(:class:`.budget.Budget`) before each slot, every few thousand load moves and
 before it allocates a slot's arrays.  When either is reached the best plan
 known is returned with the lower bound proved so far: the LP bound, raised
 by every completed slot to min(C, min over surviving states of cost + bound),
@@ -233,7 +233,8 @@ type _Move = tuple[_Key, float, float, tuple[bool, ...]]
 type _Floats = npt.NDArray[np.float64]
 type _Ints = npt.NDArray[np.int64]
 
-_MOVE_BYTES = 1024  # a move, its key and its entries in the slot's lists
+_MOVE_BYTES = 512  # a move, its key and its entries in the slot's lists
+_MANY_MOVES = 256  # moves of one key that are afforded before they are built
 _MODES = (BatteryMode.NORMAL, BatteryMode.CHARGE_ONLY, BatteryMode.FORCE_CHARGE)
 
 
@@ -257,33 +258,42 @@ class _Step:
     flags: list[tuple[bool, ...]]
 
 
+type _Option = tuple[int, float, float, bool]  # (progress, kWh, score, on/started)
+
+
+def _cycle_options(c: Cycle, phase: int, t: int) -> list[_Option]:
+    """List a cycle's moves in slot t: wait or start, next phase, or done."""
+    if phase == 0:
+        options: list[_Option] = []
+        if c.last_start > t:
+            options.append((0, 0.0, 0.0, False))
+        if c.allowed[t]:
+            options.append((1, c.profile[0], t + 1.0, True))
+        return options
+    if phase < len(c.profile):
+        return [(phase + 1, c.profile[phase], 0.0, False)]
+    return [(phase, 0.0, 0.0, False)]
+
+
 def _moves(model: Model, t: int, key: _Key, budget: Budget) -> list[_Move]:
     """Load moves from ``key`` in slot t (the product of every load's options)."""
-    per_load: list[list[tuple[int, float, float, bool]]] = []
+    per_load: list[list[_Option]] = []
     for i, r in enumerate(model.runners):
         done = key[i]
-        options: list[tuple[int, float, float, bool]] = []
+        options: list[_Option] = []
         left = r.count - done
         if not r.forced[t] and left <= r.remaining[t + 1]:
             options.append((done, 0.0, 0.0, False))
         if r.eligible[t] and left > 0 and left - 1 >= r.forced_remaining[t + 1]:
             options.append((done + 1, r.kwh, t + 1.0, True))
         per_load.append(options)
-    for c in model.cycles:
-        phase = key[len(per_load)]
-        length = len(c.profile)
-        options = []
-        if phase == 0:
-            if c.last_start > t:
-                options.append((0, 0.0, 0.0, False))
-            if c.allowed[t]:
-                options.append((1, c.profile[0], t + 1.0, True))
-        elif phase < length:
-            options.append((phase + 1, c.profile[phase], 0.0, False))
-        else:
-            options.append((phase, 0.0, 0.0, False))
-        per_load.append(options)
-    budget.afford(math.prod(len(o) for o in per_load) * _MOVE_BYTES)
+    base = len(model.runners)
+    per_load += [
+        _cycle_options(c, key[base + j], t) for j, c in enumerate(model.cycles)
+    ]
+    size = math.prod(len(o) for o in per_load)
+    if size > _MANY_MOVES:  # every subset of many cycles: ask first
+        budget.afford(size * _MOVE_BYTES)
     result: list[_Move] = [((), 0.0, 0.0, ())]
     for options in per_load:
         result = [
@@ -295,19 +305,24 @@ def _moves(model: Model, t: int, key: _Key, budget: Budget) -> list[_Move]:
 
 
 def _sorted(primary: _Floats, cost: _Floats, score: _Floats) -> _Ints:
-    """Order indices by (primary, cost, score).
+    """Order indices by (primary, cost), the least score first among equals.
 
     One quicksort of complex numbers primary + i cost (numpy orders them by
-    real, then imaginary part); only the rare runs of equal (primary, cost)
-    are then ordered by score.  Much cheaper than a three-key lexsort.
+    real, then imaginary part).  Of a run of equal (primary, cost) only the
+    first survives the pruning, so the run's least score is swapped to its
+    front (no sort needed).  Much cheaper than a three-key lexsort.
     """
     order = np.argsort(primary + 1j * cost)
     first, second = primary[order], cost[order]
-    tied = np.flatnonzero((first[1:] == first[:-1]) & (second[1:] == second[:-1]))
-    if len(tied):
-        at = np.union1d(tied, tied + 1)
-        sub = order[at]
-        order[at] = sub[np.lexsort((score[sub], second[at], first[at]))]
+    tied = (first[1:] == first[:-1]) & (second[1:] == second[:-1])
+    if tied.any():
+        opens = np.concatenate(([True], ~tied))
+        run = np.cumsum(opens) - 1
+        heads = np.flatnonzero(opens)
+        ranked = score[order]
+        lowest = np.flatnonzero(ranked == np.minimum.reduceat(ranked, heads)[run])
+        best = lowest[np.concatenate(([True], run[lowest][1:] != run[lowest][:-1]))]
+        order[heads], order[best] = order[best], order[heads]
     return order.astype(np.int64)
 
 
@@ -368,8 +383,8 @@ class Progress:
     bound: float = -INF
 
 
-_CANDIDATE_BYTES = 3 * 256  # numpy memory per (state, load move): 3 modes
-_KEY_CHECK = 4096  # check the budget every so many keys
+_CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321
+_PAIRS_CHECK = 8192  # afford the slot's (key, move) pairs in steps of this many
 
 
 def search(  # noqa: C901, PLR0912, PLR0915
@@ -385,7 +400,7 @@ def search(  # noqa: C901, PLR0912, PLR0915
 
     Each layer (the states after a slot) is kept as flat arrays grouped by key;
     all candidates of a slot are generated, bounded and pruned at once.  The
-    budget is checked before every slot, every few thousand keys and before
+    budget is checked before every slot, every few thousand load moves and before
     the arrays of a slot are allocated (:class:`.budget.BudgetExceededError`).
     After each slot, ``progress.bound`` is raised to what the surviving states
     prove: every plan costs at least min(ceiling, min over states of cost so
@@ -423,9 +438,11 @@ def search(  # noqa: C901, PLR0912, PLR0915
         p_score: list[float] = []
         p_floor: list[float] = []
         p_flags: list[tuple[bool, ...]] = []
+        checked = 0
         for ki, key in enumerate(keys):
-            if ki % _KEY_CHECK == _KEY_CHECK - 1:
-                budget.check()
+            if len(p_src) - checked > _PAIRS_CHECK:
+                budget.afford((len(p_src) - checked) * _MOVE_BYTES)
+                checked = len(p_src)
             for new_key, kwh, move_score, flags in _moves(model, t, key, budget):
                 nid = new_index.get(new_key)
                 if nid is None:

@@ -112,10 +112,15 @@ def _proof(
         gap is not None and gap <= OPTIMAL_GAP_ABS + OPTIMAL_GAP_REL * abs(cost)
     ):
         return _Proof(True, cost if bound is None else min(cost, bound), 0.0, 0.0, ())
-    why = {
-        "deadline": f"the search stopped at its {time_limit_s:g} s deadline",
-        "memory": f"the search stopped at its {memory_limit_mb:g} MB memory ceiling",
-    }.get(outcome.stopped or "", "the solver stopped early")
+    limits = {
+        "deadline": f"at its {time_limit_s:g} s deadline",
+        "memory": f"at its {memory_limit_mb:g} MB memory ceiling",
+    }
+    why = "the search stopped " + limits.get(outcome.stopped or "", "early")
+    if outcome.method == "dp+milp":
+        why = f"the DP stopped {limits['memory']}, then the MILP " + limits.get(
+            outcome.stopped or "", "stopped early"
+        )
     if fallback:
         why += " before it found a plan: each load runs at its own cheapest slots"
     relative = None if gap is None or cost == 0 else gap / abs(cost)
@@ -153,6 +158,9 @@ def plan(
     ``best_effort``, which returns the cheapest plan with the least energy
     above the limit.
     """
+    if not (time_limit_s >= 0 and memory_limit_mb >= 0):  # also rejects NaN
+        msg = f"limits must be >= 0: {time_limit_s} s, {memory_limit_mb} MB"
+        raise ValueError(msg)
     if validate:
         validate_problem(problem)
     began = time.perf_counter()
