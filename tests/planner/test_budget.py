@@ -223,6 +223,26 @@ def test_the_first_plan_fits_the_limit_with_the_battery_holding():
     assert first_plan(problem, Budget.start(0.0)) is None  # no time for the MILP
 
 
+def test_without_time_for_the_milp_the_first_plan_is_the_greedy_one():
+    problem = Problem(
+        slots=make_slots([1.0, 2.0, 3.0, 9.0]),
+        base_load_kw=0.4,
+        import_limit_kw=8.0,
+        loads=(
+            InterruptibleLoad(id="car", power_kw=7.0, slots=1),
+            InterruptibleLoad(id="heater", power_kw=3.0, slots=1),
+            battery(),
+        ),
+    )
+    first = first_plan(problem, Budget.start(0.0))
+    assert first is not None  # both want slot 0; the heater moves to slot 1
+    assert first.on == {
+        "car": (True, False, False, False),
+        "heater": (False, True, False, False),
+    }
+    assert not violations(problem, first)
+
+
 def test_without_any_plan_each_load_runs_at_its_cheapest_and_says_so(monkeypatch):
     problem = coupled()
     monkeypatch.setattr(

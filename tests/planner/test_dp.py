@@ -8,6 +8,7 @@ restriction and the known plans on horizons too long for brute force.
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
+import numpy as np
 import pytest
 
 from custom_components.hems.planner import (
@@ -334,3 +335,41 @@ def test_infeasible_base_load_is_named():
         solve_dp(problem)
     best = solve_dp(problem, best_effort=True)
     assert excess_of(problem, best) == pytest.approx(2.0)  # (9 - 1 - 4) kW for 0.5 h
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(1, 40), min_size=1, max_size=30),
+    st.sampled_from([0, 300]),
+    st.integers(0, 2**32 - 1),
+)
+def test_least_before_is_the_running_minimum_of_each_group(sizes, big, seed):
+    """Both ways (padded grid, shifted ranks) agree with a plain loop."""
+    if big:  # one large group among small ones: the ranks, not the grid
+        sizes = [*sizes, big]
+    rng = np.random.default_rng(seed)
+    value = rng.integers(-5, 5, sum(sizes)).astype(float)  # ties are likely
+    firsts = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
+    expected = []
+    for first, size in zip(firsts, sizes, strict=True):
+        least = np.inf
+        for v in value[first : first + size]:
+            expected.append(least)
+            least = min(least, v)
+    assert dp_module._least_before(value, firsts[1:], firsts).tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3000), st.integers(0, 2**32 - 1))
+def test_sorted_orders_by_key_then_cost_with_the_least_score_first(size, seed):
+    rng = np.random.default_rng(seed)
+    primary = rng.integers(0, 20, size).astype(float)
+    cost = rng.integers(0, 5, size).astype(float)  # many exact ties
+    score = rng.integers(0, 9, size).astype(float)
+    order = dp_module._sorted(primary, cost, score)
+    assert sorted(order.tolist()) == list(range(size))
+    pairs = list(zip(primary[order], cost[order], strict=True))
+    assert pairs == sorted(pairs)
+    expected = np.lexsort((score, cost, primary))
+    heads = [0] + [i for i in range(1, size) if pairs[i] != pairs[i - 1]]
+    assert score[order[heads]].tolist() == score[expected[heads]].tolist()

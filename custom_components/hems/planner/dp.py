@@ -252,9 +252,9 @@ class Found:
 class _Step:
     """How the entries of one layer were reached from the previous one."""
 
-    parent: _Ints
-    mode: _Ints
-    pair: _Ints
+    parent: npt.NDArray[np.int32]
+    mode: npt.NDArray[np.int8]
+    pair: npt.NDArray[np.int32]
     flags: list[tuple[bool, ...]]
 
 
@@ -326,6 +326,37 @@ def _sorted(primary: _Floats, cost: _Floats, score: _Floats) -> _Ints:
     return order.astype(np.int64)
 
 
+_SMALL = 2048  # candidates: below this a lexsort and a padded grid are cheaper
+
+
+def _least_before(value: _Floats, bounds: _Ints, firsts: _Ints) -> _Floats:
+    """Return the least value before each element in its group (inf at a start).
+
+    Small or even groups: a running minimum along the rows of a padded grid.
+    Otherwise over integer ranks of the values, shifted per group so one
+    accumulate serves every group exactly (no padding).
+    """
+    size = len(value)
+    sizes = np.diff(np.append(firsts, size))
+    group = np.repeat(np.arange(len(firsts), dtype=np.int64), sizes)
+    column = np.arange(size, dtype=np.int64) - firsts[group]
+    before = np.full(size, np.inf)
+    later = np.flatnonzero(column > 0)
+    if len(firsts) * int(sizes.max()) <= 4 * size:
+        grid = np.full((len(firsts), int(sizes.max())), np.inf)
+        grid[group, column] = value
+        least = np.minimum.accumulate(grid, axis=1)
+        before[later] = least[group[later], column[later] - 1]
+        return before
+    by_value = np.argsort(value, kind="stable")
+    rank = np.empty(size, dtype=np.int64)
+    rank[by_value] = np.arange(size, dtype=np.int64)
+    # later groups sit below earlier ones, so the running minimum restarts per group
+    least_rank = np.minimum.accumulate(rank - group * size)
+    before[later] = value[by_value[least_rank[later - 1] + group[later] * size]]
+    return before
+
+
 def _pareto(  # noqa: PLR0917
     nid: _Ints,
     soc: _Floats,
@@ -339,36 +370,25 @@ def _pareto(  # noqa: PLR0917
     Returns the kept candidates' indices (grouped by key, SoC descending) and
     the start of each key's group.  Within a group (SoC descending) a
     candidate is kept if its value (cost + penalty x SoC) is below the least
-    value before it; that running minimum is taken over integer ranks of the
-    values, shifted per group so one accumulate serves every group exactly.
+    value before it (:func:`_least_before`).
     """
     if has_battery:
         # key, then SoC descending, as one number (SoC lies in [top - width, top])
         width = float(soc.max() - soc.min()) + 1.0
-        order = _sorted(nid * width + (float(soc.max()) - soc), cost, score)
+        primary = nid * width + (float(soc.max()) - soc)
     else:
-        order = _sorted(nid.astype(np.float64), cost, score)
+        primary = nid.astype(np.float64)
+    if len(nid) <= _SMALL:
+        order = np.lexsort((score, cost, primary))
+    else:
+        order = _sorted(primary, cost, score)
     keys = nid[order]
     bounds = np.flatnonzero(np.diff(keys)) + 1
     firsts = np.concatenate(([0], bounds)).astype(np.int64)
     if not has_battery:
         return order[firsts], np.arange(len(firsts) + 1, dtype=np.int64)
-    size = len(order)
     value = (cost + penalty * soc)[order]
-    by_value = np.argsort(value, kind="stable")
-    rank = np.empty(size, dtype=np.int64)
-    rank[by_value] = np.arange(size, dtype=np.int64)
-    group = np.zeros(size, dtype=np.int64)
-    group[bounds] = 1
-    group = np.cumsum(group)
-    # later groups sit below earlier ones, so the running minimum restarts per group
-    least = np.minimum.accumulate(rank - group * size)
-    keep = np.ones(size, dtype=bool)
-    later = np.ones(size, dtype=bool)
-    later[firsts] = False
-    idx = np.flatnonzero(later)
-    before = value[by_value[least[idx - 1] + group[idx] * size]]
-    keep[idx] = value[idx] < before - TOLERANCE
+    keep = value < _least_before(value, bounds, firsts) - TOLERANCE
     kept = order[keep]
     groups = np.concatenate(
         ([0], np.cumsum(np.add.reduceat(keep.astype(np.int64), firsts)))
@@ -476,19 +496,20 @@ def search(  # noqa: C901, PLR0912, PLR0915
             grid = np.concatenate((-out, np.zeros(len(held)), draw[forced]))
             mode = np.concatenate(
                 (
-                    np.zeros(total, dtype=np.int64),
-                    np.ones(len(held), dtype=np.int64),
-                    np.full(len(forced), 2, dtype=np.int64),
+                    np.zeros(total, dtype=np.int8),
+                    np.ones(len(held), dtype=np.int8),
+                    np.full(len(forced), 2, dtype=np.int8),
                 )
             )
-            mode_score = np.array([-(count - t), 0.0, 2 * t + 1.0])[mode]
+            mode_scores = np.array([-(count - t), 0.0, 2 * t + 1.0])
         else:  # no battery, or an unpriced slot where it holds
             base = np.arange(total, dtype=np.int64)
             new_soc = s
             grid = np.zeros(total)
-            mode = np.ones(total, dtype=np.int64)
-            mode_score = np.zeros(total)
+            mode = np.ones(total, dtype=np.int8)
+            mode_scores = np.zeros(3)
         net = demand[base] + grid
+        del grid, s, demand
         new_cost = cost[parent[base]] + prices[t] * net
         new_excess = excess[parent[base]]
         ok = np.ones(len(base), dtype=bool)
@@ -510,16 +531,17 @@ def search(  # noqa: C901, PLR0912, PLR0915
         if not len(chosen):
             progress.bound = max(progress.bound, ceiling)
             return None
+        progress.bound = max(
+            progress.bound, min(ceiling, float(estimate[chosen].min()))
+        )
+        del net, ok, floor, estimate
         base = base[chosen]
         new_soc = new_soc[chosen]
         new_cost = new_cost[chosen]
         new_excess = new_excess[chosen]
         mode = mode[chosen]
-        progress.bound = max(
-            progress.bound, min(ceiling, float(estimate[chosen].min()))
-        )
         new_score = (
-            score[parent[base]] + np.array(p_score)[pair[base]] + mode_score[chosen]
+            score[parent[base]] + np.array(p_score)[pair[base]] + mode_scores[mode]
         )
         nid_of = np.array(p_new, dtype=np.int64)[pair[base]]
         kept, groups = _pareto(
@@ -532,7 +554,14 @@ def search(  # noqa: C901, PLR0912, PLR0915
         cost = new_cost[kept]
         score = new_score[kept]
         excess = new_excess[kept]
-        steps.append(_Step(parent[base[kept]], mode[kept], pair[base[kept]], p_flags))
+        steps.append(  # kept for the way back: 9 bytes per state
+            _Step(
+                parent[base[kept]].astype(np.int32),
+                mode[kept],
+                pair[base[kept]].astype(np.int32),
+                p_flags,
+            )
+        )
     best = float(cost.min())
     tie = TOLERANCE * (1 + abs(best))
     near = np.flatnonzero(cost <= best + tie)

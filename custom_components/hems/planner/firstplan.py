@@ -2,10 +2,10 @@
 
 With the battery holding in every slot the loads interact only through the
 import limit: each at its own cheapest slots when together they fit (the
-fast path), else the MILP of the loads alone, which is small and quick for
-HiGHS (no battery, so no mode selectors), started from the greedy placement
-(largest load first, each at its cheapest slots with room), which is the
-answer if the MILP finds nothing better in time.  The exact solvers start from it:
+fast path), else the greedy placement (largest load first, each at its
+cheapest slots with room), else, where greedy finds no room, the MILP of the
+loads alone, which is small and quick for HiGHS (no battery, so no mode
+selectors).  The exact solvers start from it:
 the DP plans the battery around these loads for its first ceiling, the MILP
 takes the plan as its first incumbent.  It gets a share of the time left.
 """
@@ -52,14 +52,12 @@ def first_plan(problem: Problem, budget: Budget) -> Decisions | None:
         baseline=budget.baseline,
     )
     greedy = fixed_loads(build_model(loads), loads.prices)
-    start = (
-        None
-        if greedy is None
-        else Decisions(on=greedy.fixed_on, start=greedy.fixed_start)
-    )
+    if greedy is not None:
+        return _holding(
+            problem, Decisions(on=greedy.fixed_on, start=greedy.fixed_start)
+        )
     try:
-        found = solve_milp(loads, budget=share, start=start).decisions
+        found = solve_milp(loads, budget=share).decisions
     except InfeasibleError:  # the battery's discharge may still make room
         return None
-    found = found or start
     return None if found is None else _holding(problem, found)

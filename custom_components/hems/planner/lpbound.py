@@ -296,11 +296,15 @@ class Bound:
                 charge_prices=[prices[t] + mult.mu[t] for t in range(count)],
                 held=[not on for on in model.priced],
             )
-        self._keys: dict[tuple[int, tuple[int, ...]], float] = {}
+        self._keys: dict[tuple[int, ...], float] = {}  # slot self._t's keys
+        self._t = -1
 
     def loads(self, t: int, key: Sequence[int]) -> float:
         """Bound the constant demand and the loads from slot t on."""
-        k = (t, tuple(key))
+        if t != self._t:  # the search asks slot by slot: keep one slot's keys
+            self._keys.clear()
+            self._t = t
+        k = tuple(key)
         cached = self._keys.get(k)
         if cached is not None:
             return cached
