@@ -21,6 +21,7 @@ from custom_components.hems.planner import (
     parse_problem,
     plan,
     plan_to_json,
+    simulate,
 )
 from custom_components.hems.planner.budget import Budget, BudgetExceededError
 from custom_components.hems.planner.dp import build_model, search, solve_dp
@@ -106,7 +107,7 @@ def test_afforded_bytes_count_until_the_resident_set_is_read_again(monkeypatch):
     spent = Budget(deadline=time.monotonic() + 60, memory_bytes=100.0, baseline=0)
     spent.afford(60.0)
     with pytest.raises(BudgetExceededError):
-        spent.afford(60.0)  # 120 bytes within 10 ms: over the ceiling
+        spent.afford(60.0)  # 120 bytes within 50 ms: over the ceiling
 
 
 @pytest.mark.parametrize(
@@ -203,8 +204,9 @@ def test_every_search_checks_the_budget():
 def test_the_milp_stops_at_the_deadline_with_its_incumbent():
     problem = load("day_2020-02-13")
     budget = Budget.start(60.0)
-    start = first_plan(problem, budget)
-    assert start is not None
+    first = first_plan(problem, budget)
+    assert first is not None
+    start = first[0]
     found = solve_milp(problem, budget=Budget.start(0.0), start=start)
     assert not found.optimal
     assert found.stopped == "deadline"
@@ -218,8 +220,10 @@ def test_the_first_plan_fits_the_limit_with_the_battery_holding():
     problem = load("day_2020-01-02")
     first = first_plan(problem, Budget.start())
     assert first is not None
-    assert set(first.mode["battery"]) == {"charge_only"}
-    assert not violations(problem, first)
+    decisions, cost = first
+    assert set(decisions.mode["battery"]) == {"charge_only"}
+    assert not violations(problem, decisions)
+    assert cost == pytest.approx(simulate(problem, decisions))
     assert first_plan(problem, Budget.start(0.0)) is None  # no time for the MILP
 
 
@@ -236,11 +240,11 @@ def test_without_time_for_the_milp_the_first_plan_is_the_greedy_one():
     )
     first = first_plan(problem, Budget.start(0.0))
     assert first is not None  # both want slot 0; the heater moves to slot 1
-    assert first.on == {
+    assert first[0].on == {
         "car": (True, False, False, False),
         "heater": (False, True, False, False),
     }
-    assert not violations(problem, first)
+    assert not violations(problem, first[0])
 
 
 def test_without_any_plan_each_load_runs_at_its_cheapest_and_says_so(monkeypatch):

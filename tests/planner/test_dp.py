@@ -22,7 +22,9 @@ from custom_components.hems.planner import (
     plan,
     simulate,
 )
+from custom_components.hems.planner.budget import Budget
 from custom_components.hems.planner.dp import (
+    battery_search,
     build_model,
     fixed_loads,
     restrict,
@@ -343,7 +345,7 @@ def test_infeasible_base_load_is_named():
     st.sampled_from([0, 300]),
     st.integers(0, 2**32 - 1),
 )
-def test_least_before_is_the_running_minimum_of_each_group(sizes, big, seed):
+def test_kept_values_are_below_the_running_minimum_of_their_group(sizes, big, seed):
     """Both ways (padded grid, shifted ranks) agree with a plain loop."""
     if big:  # one large group among small ones: the ranks, not the grid
         sizes = [*sizes, big]
@@ -354,9 +356,9 @@ def test_least_before_is_the_running_minimum_of_each_group(sizes, big, seed):
     for first, size in zip(firsts, sizes, strict=True):
         least = np.inf
         for v in value[first : first + size]:
-            expected.append(least)
+            expected.append(bool(v < least - 1e-9))
             least = min(least, v)
-    assert dp_module._least_before(value, firsts[1:], firsts).tolist() == expected
+    assert dp_module._kept(value, firsts[1:], firsts).tolist() == expected
 
 
 @settings(max_examples=60, deadline=None)
@@ -373,3 +375,23 @@ def test_sorted_orders_by_key_then_cost_with_the_least_score_first(size, seed):
     expected = np.lexsort((score, cost, primary))
     heads = [0] + [i for i in range(1, size) if pairs[i] != pairs[i - 1]]
     assert score[order[heads]].tolist() == score[expected[heads]].tolist()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(medium(), st.booleans())
+def test_the_battery_alone_matches_the_search(problem, best_effort):
+    """The lean battery DP (the first ceiling) agrees with the general search."""
+    model = build_model(problem)
+    simple = fixed_loads(model, model.prices)
+    if simple is None:
+        return
+    lean = battery_search(simple, best_effort=best_effort, budget=Budget.start())
+    full = search(simple, None, best_effort=best_effort)
+    assert (lean is None) == (full is None)
+    if lean is not None and full is not None:
+        assert close(lean.cost, full.cost), (lean.cost, full.cost)
+        decisions = dp_module._decisions(simple, lean)
+        sim = simulate_detail(problem, decisions)
+        weight = 1e6 if best_effort else 0.0
+        excess = limit_excess_kwh(problem, sim.net_import_kwh)
+        assert close(sim.cost + weight * excess, lean.cost)

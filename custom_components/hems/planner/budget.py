@@ -18,7 +18,7 @@ DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_MEMORY_LIMIT_MB = 256.0
 _MB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_RSS_EVERY_S = 0.01  # read /proc at most this often
+_RSS_EVERY_S = 0.05  # read /proc at most this often (afford() counts between)
 _STATM = Path("/proc/self/statm")
 
 
@@ -34,7 +34,8 @@ class BudgetExceededError(Exception):
 def resident_bytes() -> int:
     """Resident set size of this process in bytes (0 where unknown)."""
     try:
-        return int(_STATM.read_bytes().split()[1]) * _PAGE
+        with _STATM.open("rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE
     except OSError, ValueError, IndexError:  # pragma: no cover - not Linux
         return 0
 
@@ -64,12 +65,12 @@ class Budget:
         """Seconds left (never below 0)."""
         return max(0.0, self.deadline - time.monotonic())
 
-    def used_bytes(self) -> float:
-        """Growth of the resident set since the start (read at most every 10 ms).
+    def used_bytes(self, now: float | None = None) -> float:
+        """Growth of the resident set since the start (read at most every 50 ms).
 
         Between two reads, what :meth:`afford` let through counts as used.
         """
-        now = time.monotonic()
+        now = time.monotonic() if now is None else now
         if now - self._rss_at >= _RSS_EVERY_S:
             self._rss = resident_bytes()
             self._rss_at = now
@@ -79,9 +80,10 @@ class Budget:
     def exceeded(self) -> str | None:
         """``"deadline"`` or ``"memory"`` once a limit is reached, else ``None``."""
         if self.stopped is None:
-            if time.monotonic() >= self.deadline:
+            now = time.monotonic()
+            if now >= self.deadline:
                 self.stopped = "deadline"
-            elif self.used_bytes() > self.memory_bytes:
+            elif self.used_bytes(now) > self.memory_bytes:
                 self.stopped = "memory"
         return self.stopped
 

@@ -11,18 +11,18 @@ still to come (0 if none).  A pair (s, c) is dropped only when another pair
 cheaply.  (In best-effort mode the energy above the limit is priced at
 ``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.)
 
-**Bounding.**  A state is also dropped when its cost so far plus a lower bound
+**Bounding.** A state is also dropped when its cost so far plus a lower bound
 on the cost to come (:class:`.lpbound.Bound`, a Lagrangian bound with the LP
-relaxation's duals) exceeds a ceiling C.  Every state on a plan costing <= C
+relaxation's duals) exceeds a ceiling C. Every state on a plan costing <= C
 survives, and a completed plan costs <= C (the bound is 0 at the end), so
-whatever the search returns is optimal.  C is the cost of a known plan: the
-loads of the first plan handed in (the cheapest placement for a battery that
-holds, :mod:`.firstplan`) or else at their own cheapest slots with room under
-the limit, the battery optimal around them (the same search without free
-loads).  If there is none, C rises from the bound, doubling its distance each
-round (``MAX_ROUNDS``, then no ceiling).  Before each search, slots and
-starts that no plan costing <= C can use are removed (:func:`restrict`),
-which shrinks the set of keys.
+whatever the search returns is optimal. C is the cost of the best known plan:
+the first plan handed in (:mod:`.firstplan`, the battery holding), the battery
+optimal around its loads (the same search without free loads), or the loads at
+their own cheapest slots with room under the limit with the battery optimal
+around them. If there is none, C rises from the bound, doubling its distance
+each round (``MAX_ROUNDS``, then no ceiling). Before each search, slots and
+starts that no plan costing <= C can use are removed (:func:`restrict`), which
+shrinks the set of keys.
 
 **Budget.**  Every search checks the deadline and the memory ceiling
 (:class:`.budget.Budget`) before each slot, every few thousand load moves and
@@ -38,7 +38,6 @@ In an unpriced slot the battery holds (``charge_only``).
 """
 
 from dataclasses import dataclass, field
-import math
 
 import numpy as np
 import numpy.typing as npt
@@ -57,7 +56,6 @@ from .models import (
     Problem,
 )
 from .outcome import EXCESS_WEIGHT, Outcome
-from .simulate import simulate
 
 TOLERANCE = 1e-9
 LIMIT_TOLERANCE_KWH = 1e-9
@@ -278,6 +276,7 @@ def _cycle_options(c: Cycle, phase: int, t: int) -> list[_Option]:
 def _moves(model: Model, t: int, key: _Key, budget: Budget) -> list[_Move]:
     """Load moves from ``key`` in slot t (the product of every load's options)."""
     per_load: list[list[_Option]] = []
+    size = 1
     for i, r in enumerate(model.runners):
         done = key[i]
         options: list[_Option] = []
@@ -287,11 +286,12 @@ def _moves(model: Model, t: int, key: _Key, budget: Budget) -> list[_Move]:
         if r.eligible[t] and left > 0 and left - 1 >= r.forced_remaining[t + 1]:
             options.append((done + 1, r.kwh, t + 1.0, True))
         per_load.append(options)
+        size *= len(options)
     base = len(model.runners)
-    per_load += [
-        _cycle_options(c, key[base + j], t) for j, c in enumerate(model.cycles)
-    ]
-    size = math.prod(len(o) for o in per_load)
+    for j, c in enumerate(model.cycles):
+        options = _cycle_options(c, key[base + j], t)
+        per_load.append(options)
+        size *= len(options)
     if size > _MANY_MOVES:  # every subset of many cycles: ask first
         budget.afford(size * _MOVE_BYTES)
     result: list[_Move] = [((), 0.0, 0.0, ())]
@@ -329,32 +329,34 @@ def _sorted(primary: _Floats, cost: _Floats, score: _Floats) -> _Ints:
 _SMALL = 2048  # candidates: below this a lexsort and a padded grid are cheaper
 
 
-def _least_before(value: _Floats, bounds: _Ints, firsts: _Ints) -> _Floats:
-    """Return the least value before each element in its group (inf at a start).
+def _kept(value: _Floats, bounds: _Ints, firsts: _Ints) -> npt.NDArray[np.bool_]:
+    """Keep each value below the least value before it in its group (SoC order).
 
     Small or even groups: a running minimum along the rows of a padded grid.
     Otherwise over integer ranks of the values, shifted per group so one
     accumulate serves every group exactly (no padding).
     """
     size = len(value)
-    sizes = np.diff(np.append(firsts, size))
+    sizes = np.concatenate((bounds, [size])) - firsts
     group = np.repeat(np.arange(len(firsts), dtype=np.int64), sizes)
     column = np.arange(size, dtype=np.int64) - firsts[group]
-    before = np.full(size, np.inf)
-    later = np.flatnonzero(column > 0)
-    if len(firsts) * int(sizes.max()) <= 4 * size:
-        grid = np.full((len(firsts), int(sizes.max())), np.inf)
+    keep: npt.NDArray[np.bool_] = column == 0
+    later = np.flatnonzero(~keep)
+    widest = int(sizes.max())
+    if len(firsts) * widest <= 4 * size:
+        grid = np.full((len(firsts), widest), np.inf)
         grid[group, column] = value
         least = np.minimum.accumulate(grid, axis=1)
-        before[later] = least[group[later], column[later] - 1]
-        return before
-    by_value = np.argsort(value, kind="stable")
-    rank = np.empty(size, dtype=np.int64)
-    rank[by_value] = np.arange(size, dtype=np.int64)
-    # later groups sit below earlier ones, so the running minimum restarts per group
-    least_rank = np.minimum.accumulate(rank - group * size)
-    before[later] = value[by_value[least_rank[later - 1] + group[later] * size]]
-    return before
+        before = least[group[later], column[later] - 1]
+    else:
+        by_value = np.argsort(value, kind="stable")
+        rank = np.empty(size, dtype=np.int64)
+        rank[by_value] = np.arange(size, dtype=np.int64)
+        # later groups sit below earlier ones: the running minimum restarts
+        least_rank = np.minimum.accumulate(rank - group * size)
+        before = value[by_value[least_rank[later - 1] + group[later] * size]]
+    keep[later] = value[later] < before - TOLERANCE
+    return keep
 
 
 def _pareto(  # noqa: PLR0917
@@ -370,7 +372,7 @@ def _pareto(  # noqa: PLR0917
     Returns the kept candidates' indices (grouped by key, SoC descending) and
     the start of each key's group.  Within a group (SoC descending) a
     candidate is kept if its value (cost + penalty x SoC) is below the least
-    value before it (:func:`_least_before`).
+    value before it (:func:`_kept`).
     """
     if has_battery:
         # key, then SoC descending, as one number (SoC lies in [top - width, top])
@@ -387,8 +389,7 @@ def _pareto(  # noqa: PLR0917
     firsts = np.concatenate(([0], bounds)).astype(np.int64)
     if not has_battery:
         return order[firsts], np.arange(len(firsts) + 1, dtype=np.int64)
-    value = (cost + penalty * soc)[order]
-    keep = value < _least_before(value, bounds, firsts) - TOLERANCE
+    keep = _kept((cost + penalty * soc)[order], bounds, firsts)
     kept = order[keep]
     groups = np.concatenate(
         ([0], np.cumsum(np.add.reduceat(keep.astype(np.int64), firsts)))
@@ -398,9 +399,30 @@ def _pareto(  # noqa: PLR0917
 
 @dataclass(slots=True)
 class Progress:
-    """What a search has proved so far: no plan costs less than ``bound``."""
+    """What a search has proved so far: no plan costs less than :meth:`proven`.
+
+    ``bound`` is proved outright; ``layer`` holds the last completed slot of
+    the running search (its bound, ceiling and states), whose bound is only
+    worked out if the search is stopped.
+    """
 
     bound: float = -INF
+    layer: (
+        tuple[Bound | None, float, int, list[_Key], _Ints, _Floats, _Floats] | None
+    ) = None
+
+    def proven(self) -> float:
+        """Return min(ceiling, min over states of cost + bound), or ``bound``."""
+        if self.layer is None:
+            return self.bound
+        bound, ceiling, t, keys, starts, soc, cost = self.layer
+        if bound is None:
+            return max(self.bound, min(ceiling, float(cost.min())))
+        floor = np.repeat([bound.loads(t, key) for key in keys], np.diff(starts))
+        rest = cost + floor
+        if bound.values:
+            rest += np.interp(soc, bound.values[t].xs, bound.values[t].values)
+        return max(self.bound, min(ceiling, float(rest.min())))
 
 
 _CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321
@@ -422,10 +444,10 @@ def search(  # noqa: C901, PLR0912, PLR0915
     all candidates of a slot are generated, bounded and pruned at once.  The
     budget is checked before every slot, every few thousand load moves and before
     the arrays of a slot are allocated (:class:`.budget.BudgetExceededError`).
-    After each slot, ``progress.bound`` is raised to what the surviving states
-    prove: every plan costs at least min(ceiling, min over states of cost so
-    far + bound to come), since a dropped state is above the ceiling or
-    dominated by one that is kept.
+    After each slot, ``progress`` learns the surviving states, which prove
+    that every plan costs at least min(ceiling, min over states of cost so far
+    + bound to come), since a dropped state is above the ceiling or dominated
+    by one that is kept (:meth:`Progress.proven`).
     """
     budget = budget or Budget.start(INF, INF)
     progress = progress or Progress()
@@ -530,10 +552,8 @@ def search(  # noqa: C901, PLR0912, PLR0915
         chosen = np.flatnonzero(ok)
         if not len(chosen):
             progress.bound = max(progress.bound, ceiling)
+            progress.layer = None
             return None
-        progress.bound = max(
-            progress.bound, min(ceiling, float(estimate[chosen].min()))
-        )
         del net, ok, floor, estimate
         base = base[chosen]
         new_soc = new_soc[chosen]
@@ -554,6 +574,7 @@ def search(  # noqa: C901, PLR0912, PLR0915
         cost = new_cost[kept]
         score = new_score[kept]
         excess = new_excess[kept]
+        progress.layer = (bound, ceiling, t + 1, keys, starts, soc, cost)
         steps.append(  # kept for the way back: 9 bytes per state
             _Step(
                 parent[base[kept]].astype(np.int32),
@@ -576,6 +597,70 @@ def search(  # noqa: C901, PLR0912, PLR0915
     flags_path.reverse()
     modes.reverse()
     return Found(found_cost, found_excess, flags_path, modes)
+
+
+def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found | None:
+    """Plan the battery alone around fixed loads: the DP over the SoC only.
+
+    The same dominance as :func:`search` with one key and fewer steps per
+    slot; it gives the exact search its first ceiling.  ``None`` if the
+    limit cannot be met.
+    """
+    count, prices, limit = model.count, model.prices, model.limit
+    cap, m, eff = model.cap, model.min_soc, model.eff
+    charge, discharge = model.charge, model.discharge
+    penalty = 0.0
+    penalties = [0.0] * (count + 1)
+    for t in range(count - 1, -1, -1):
+        penalty = max(penalty, -prices[t] / eff)
+        penalties[t] = penalty
+    soc = np.array([model.soc0])
+    cost = np.zeros(1)
+    excess = np.zeros(1)
+    back: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int8]]] = []
+    for t in range(count):
+        budget.afford(len(soc) * _CANDIDATE_BYTES)
+        size = len(soc)
+        parent = np.tile(np.arange(size, dtype=np.int32), 3)
+        mode = np.repeat(np.array([0, 1, 2], dtype=np.int8), size)
+        demand = model.const[t]
+        if model.battery is not None and model.priced[t]:
+            out = np.maximum(0.0, np.minimum(np.minimum(discharge, soc - m), demand))
+            draw = np.minimum(charge, (cap - soc) / eff)
+            new_soc = np.concatenate(
+                (soc - out, soc, np.minimum(cap, soc + draw * eff))
+            )
+            grid = np.concatenate((-out, np.zeros(size), draw))
+        else:
+            new_soc, grid = np.tile(soc, 3), np.zeros(3 * size)
+        net = demand + grid
+        new_cost = cost[parent] + prices[t] * net
+        new_excess = excess[parent]
+        if limit is not None:
+            above = np.maximum(0.0, net - limit)
+            if best_effort:
+                new_cost += EXCESS_WEIGHT * above
+                new_excess = new_excess + above
+            else:
+                new_cost[net > limit + LIMIT_TOLERANCE_KWH] = INF
+        order = np.lexsort((mode, new_cost, -new_soc))
+        value = (new_cost + penalties[t + 1] * new_soc)[order]
+        least = np.minimum.accumulate(value)
+        keep = np.concatenate(([True], value[1:] < least[:-1] - TOLERANCE))
+        keep &= value < INF
+        kept = order[keep]
+        if not len(kept):
+            return None
+        soc, cost, excess = new_soc[kept], new_cost[kept], new_excess[kept]
+        back.append((parent[kept], mode[kept]))
+    i = int(np.argmin(cost))
+    found_cost, found_excess = float(cost[i]), float(excess[i])
+    modes: list[BatteryMode] = []
+    for parents, chosen in reversed(back):
+        modes.append(_MODES[int(chosen[i])])
+        i = int(parents[i])
+    modes.reverse()
+    return Found(found_cost, found_excess, [()] * count, modes)
 
 
 # ---------------------------------------------------------------- reductions
@@ -709,8 +794,6 @@ class _Best:
 
 def _known_plan(
     model: Model,
-    mult: Multipliers,
-    bound: Bound,
     first: Decisions | None,
     best: _Best,
     *,
@@ -724,14 +807,9 @@ def _known_plan(
     ):
         if simple is None:
             continue
-        found = search(
-            simple,
-            Bound(simple, mult, bound.values),
-            best_effort=best_effort,
-            budget=budget,
-        )
-        best.offer(simple, found)
+        found = battery_search(simple, best_effort=best_effort, budget=budget)
         if found is not None:
+            best.offer(simple, found)
             return
 
 
@@ -758,7 +836,7 @@ def _search_all(
             ),
         )
         return
-    _known_plan(model, mult, bound, first, best, best_effort=best_effort, budget=budget)
+    _known_plan(model, first, best, best_effort=best_effort, budget=budget)
     root: _Key = (0,) * (len(model.runners) + len(model.cycles))
     low = bound.loads(0, root) + bound.battery(0, model.soc0)
     step = DELTA0 * (1.0 + abs(low) * 1e-3)
@@ -816,7 +894,7 @@ def _solve(
     except BudgetExceededError as stop:
         return Outcome(
             decisions=best.decisions,
-            bound=min(best.progress.bound, best.cost),
+            bound=min(best.progress.proven(), best.cost),
             optimal=False,
             stopped=stop.reason,
             weighted=best_effort,
@@ -846,20 +924,20 @@ def solve_dp(
     *,
     best_effort: bool = False,
     budget: Budget | None = None,
-    first: Decisions | None = None,
+    first: tuple[Decisions, float] | None = None,
 ) -> Outcome:
     """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible.
 
-    ``first`` is a plan within the limit to start from (the best known plan
-    until a better one is found; the battery is planned around its loads).
+    ``first`` is a plan within the limit and its cost to start from (the best
+    known plan until a better one is found; the battery is planned around its
+    loads).
     With ``best_effort`` an infeasible limit is solved again with the energy
     above it priced at ``EXCESS_WEIGHT`` p/kWh.  Within
     ``budget``: when it runs out, the best plan found so far is returned with
     ``optimal=False`` (its decisions may be ``None`` if none was found).
     """
     budget = budget or Budget.start()
-    known = None if first is None else (first, simulate(problem, first))
-    result = _solve(build_model(problem), known, best_effort=False, budget=budget)
+    result = _solve(build_model(problem), first, best_effort=False, budget=budget)
     if result is None and best_effort and problem.import_limit_kw is not None:
         result = _solve(build_model(problem), None, best_effort=True, budget=budget)
     if result is None:

@@ -20,30 +20,45 @@ from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
 from .milp import solve_milp
 from .models import Battery, BatteryMode, Decisions, Problem
 from .rules import independent_decisions
-from .simulate import simulate_detail
+from .simulate import simulate, simulate_detail
 
 TIME_SHARE = 0.2  # of the time left
 
 
-def _holding(problem: Problem, decisions: Decisions) -> Decisions:
+type Known = tuple[Decisions, float]  # a plan and its cost
+
+
+def _holding(problem: Problem, decisions: Decisions) -> Known:
     count = len(problem.slots)
     mode = {
         b.id: (BatteryMode.CHARGE_ONLY,) * count
         for b in problem.loads
         if isinstance(b, Battery)
     }
-    return Decisions(on=decisions.on, start=decisions.start, mode=mode)
+    held = Decisions(on=decisions.on, start=decisions.start, mode=mode)
+    return held, simulate(problem, held)
 
 
-def first_plan(problem: Problem, budget: Budget) -> Decisions | None:
-    """Place the loads at their cheapest with the battery holding, if possible."""
+def first_plan(
+    problem: Problem, budget: Budget, own: Decisions | None = None
+) -> Known | None:
+    """Place the loads at their cheapest with the battery holding, if possible.
+
+    ``own`` is each load at its own cheapest with the battery holding
+    (:func:`.rules.independent_decisions`), if the caller has it already.
+    """
+    own = own or independent_decisions(problem)
+    sim = simulate_detail(problem, own)
+    if limit_excess_kwh(problem, sim.net_import_kwh) <= LIMIT_TOLERANCE_KWH:
+        return own, sim.cost
     loads = replace(
         problem, loads=tuple(x for x in problem.loads if not isinstance(x, Battery))
     )
-    own = independent_decisions(loads)
-    excess = limit_excess_kwh(loads, simulate_detail(loads, own).net_import_kwh)
-    if excess <= LIMIT_TOLERANCE_KWH:
-        return _holding(problem, own)
+    greedy = fixed_loads(build_model(loads), loads.prices)
+    if greedy is not None:
+        return _holding(
+            problem, Decisions(on=greedy.fixed_on, start=greedy.fixed_start)
+        )
     share = Budget(
         deadline=min(
             budget.deadline, time.monotonic() + TIME_SHARE * budget.remaining_s()
@@ -51,11 +66,6 @@ def first_plan(problem: Problem, budget: Budget) -> Decisions | None:
         memory_bytes=budget.memory_bytes,
         baseline=budget.baseline,
     )
-    greedy = fixed_loads(build_model(loads), loads.prices)
-    if greedy is not None:
-        return _holding(
-            problem, Decisions(on=greedy.fixed_on, start=greedy.fixed_start)
-        )
     try:
         found = solve_milp(loads, budget=share).decisions
     except InfeasibleError:  # the battery's discharge may still make room

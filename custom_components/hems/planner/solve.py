@@ -16,7 +16,7 @@ from .explain import explain
 from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
 from .firstplan import first_plan
 from .milp import solve_milp
-from .models import Battery, Plan, Problem
+from .models import Battery, Decisions, Plan, Problem
 from .outcome import EXCESS_WEIGHT, Outcome
 from .rules import independent_decisions
 from .simulate import simulate_detail
@@ -73,12 +73,18 @@ def _after_dp(
 
 
 def _coupled(
-    problem: Problem, solver: Solver, budget: Budget, *, best_effort: bool
+    problem: Problem,
+    solver: Solver,
+    budget: Budget,
+    own: Decisions,
+    *,
+    best_effort: bool,
 ) -> Outcome:
     """Solve a problem whose loads interact (battery, binding limit)."""
-    first = first_plan(problem, budget)
+    first = first_plan(problem, budget, own)
     if solver == "milp":
-        return solve_milp(problem, best_effort=best_effort, budget=budget, start=first)
+        start = None if first is None else first[0]
+        return solve_milp(problem, best_effort=best_effort, budget=budget, start=start)
     found = solve_dp(problem, best_effort=best_effort, budget=budget, first=first)
     if solver == "auto":
         found = _after_dp(problem, found, budget, best_effort=best_effort)
@@ -174,7 +180,7 @@ def plan(
             decisions=decisions, bound=sim.cost, optimal=True, method="fast"
         )
     else:
-        outcome = _coupled(problem, solver, budget, best_effort=best_effort)
+        outcome = _coupled(problem, solver, budget, decisions, best_effort=best_effort)
     if not outcome.optimal:  # a bound that needs no LP, should it not have run
         outcome = replace(outcome, bound=max(outcome.bound, quick_bound(problem)))
     fallback = outcome.decisions is None
