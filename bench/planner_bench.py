@@ -16,7 +16,12 @@ import sys
 import time
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "custom_components" / "hems"))
+_EARLY = argparse.ArgumentParser(add_help=False)
+_EARLY.add_argument("--planner")  # another version of planner to import
+sys.path.insert(
+    0,
+    _EARLY.parse_known_args()[0].planner or str(REPO / "custom_components" / "hems"),
+)
 
 from planner import (  # noqa: E402
     Battery,
@@ -74,6 +79,9 @@ def main() -> None:
         "--days", type=int, default=30, help="days to sample (default 30)"
     )
     parser.add_argument("--loads", type=int, default=4, help="non-battery loads (0-4)")
+    parser.add_argument(
+        "--planner", help="directory to import planner from (see problems_bench.py)"
+    )
     args = parser.parse_args()
     prices = read_prices(DATA / "agile_A_2018-02-19_2021-08-23.csv")
     profiles = read_profiles(DATA / "appliance_profiles_30min.csv")
@@ -123,7 +131,7 @@ def main() -> None:
                 except InfeasibleError:
                     continue
                 times.append(1000 * (time.perf_counter() - began))
-                unproven += not result.optimal
+                unproven += not getattr(result, "optimal", True)
                 costs.append(result.cost)
                 rules.append(simulate(problem, rule_decisions(problem)))
             times.sort()
