@@ -286,3 +286,18 @@ def test_stress_problems_stop_at_the_deadline_with_a_plan(name):
     assert_not_proven(result, "")
     assert not violations(problem, result.decisions)
     assert result.limit_violation_kwh == 0
+
+
+def test_a_model_too_big_for_the_ceiling_is_not_built():
+    long = Problem(
+        slots=make_slots([float(i % 7) for i in range(2000)]),
+        base_load_kw=0.4,
+        loads=(InterruptibleLoad(id="car", power_kw=7.0, slots=40), battery()),
+    )
+    with pytest.raises(BudgetExceededError, match="memory"):
+        lp_multipliers(build_model(long), best_effort=False, budget=Budget.start(60, 1))
+    start = first_plan(long, Budget.start())
+    assert start is not None
+    found = solve_milp(long, budget=Budget.start(60, 1), start=start[0])
+    assert found.stopped == "memory"
+    assert found.decisions == start[0]

@@ -100,3 +100,13 @@ class Budget:
             self.stopped = "memory"
             raise BudgetExceededError("memory")
         self._pending += nbytes
+
+
+def model_bytes(slots: int, loads: int) -> float:
+    """Estimate (generously) the memory of an LP or MILP of this size.
+
+    Python lists and HiGHS's copy hold about a kilobyte per slot and load (a
+    column or two and their rows); asked before building one, so that a huge
+    problem stops at the ceiling instead of growing past it.
+    """
+    return 1024.0 * slots * (loads + 8)

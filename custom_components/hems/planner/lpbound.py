@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .bounds import Convex, cheapest_sums, relaxed_battery_values
-from .budget import Budget
+from .budget import Budget, model_bytes
 from .highs import interrupt_on, new_highs
 from .outcome import EXCESS_WEIGHT
 
@@ -139,6 +139,30 @@ def _battery(
         prev = soc
 
 
+def _highs_lp(lp: _Lp) -> Any:
+    """Hand the collected columns and rows to a HiGHS LP (column-wise)."""
+    import highspy  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    highs_lp: Any = highspy.HighsLp()
+    highs_lp.num_col_ = len(lp.cost)
+    highs_lp.num_row_ = len(lp.row_lo)
+    highs_lp.col_cost_ = np.array(lp.cost)
+    highs_lp.col_lower_ = np.array(lp.col_lo)
+    highs_lp.col_upper_ = np.array(lp.col_hi)
+    highs_lp.row_lower_ = np.array(lp.row_lo)
+    highs_lp.row_upper_ = np.array(lp.row_hi)
+    cols = np.array(lp.cols, dtype=np.int64)
+    order = np.lexsort((np.array(lp.rows), cols))
+    starts = np.zeros(len(lp.cost) + 1, dtype=np.int64)
+    np.add.at(starts, cols + 1, 1)
+    highs_lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    highs_lp.a_matrix_.start_ = np.cumsum(starts).astype(np.int32)
+    highs_lp.a_matrix_.index_ = np.array(lp.rows, dtype=np.int32)[order]
+    highs_lp.a_matrix_.value_ = np.array(lp.vals)[order]
+    return highs_lp
+
+
 def lp_multipliers(
     model: Model, *, best_effort: bool, budget: Budget | None = None
 ) -> Multipliers | None:
@@ -153,9 +177,10 @@ def lp_multipliers(
     count = model.count
     try:
         import highspy  # noqa: PLC0415 - keeps importing the planner cheap
-        import numpy as np  # noqa: PLC0415
     except ImportError:  # pragma: no cover - highspy is a requirement
         return Multipliers((0.0,) * count, (0.0,) * count)
+    budget = budget or Budget.start(INF, INF)
+    budget.afford(model_bytes(count, len(model.runners) + len(model.cycles) + 1))
     inf = highspy.kHighsInf
     lp = _Lp()
     limit = model.limit
@@ -173,30 +198,12 @@ def lp_multipliers(
             lp.entry(r, lp.col(EXCESS_WEIGHT, 0.0, inf), -1.0)
     if not lp.cost:  # nothing to choose: the search checks the limit itself
         return Multipliers((0.0,) * count, (0.0,) * count)
-    highs_lp: Any = highspy.HighsLp()
-    highs_lp.num_col_ = len(lp.cost)
-    highs_lp.num_row_ = len(lp.row_lo)
-    highs_lp.col_cost_ = np.array(lp.cost)
-    highs_lp.col_lower_ = np.array(lp.col_lo)
-    highs_lp.col_upper_ = np.array(lp.col_hi)
-    highs_lp.row_lower_ = np.array(lp.row_lo)
-    highs_lp.row_upper_ = np.array(lp.row_hi)
-    cols = np.array(lp.cols, dtype=np.int64)
-    order = np.lexsort((np.array(lp.rows), cols))
-    starts = np.zeros(len(lp.cost) + 1, dtype=np.int64)
-    np.add.at(starts, cols + 1, 1)
-    highs_lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    highs_lp.a_matrix_.start_ = np.cumsum(starts).astype(np.int32)
-    highs_lp.a_matrix_.index_ = np.array(lp.rows, dtype=np.int32)[order]
-    highs_lp.a_matrix_.value_ = np.array(lp.vals)[order]
+    highs_lp = _highs_lp(lp)
     solver = new_highs()
-    if budget is not None:
-        budget.check()
-        interrupt_on(solver, budget)
+    interrupt_on(solver, budget)
     solver.passModel(highs_lp)
     solver.run()
-    if budget is not None:
-        budget.check()
+    budget.check()
     status = solver.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
         return None

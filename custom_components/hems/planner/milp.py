@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .budget import Budget
+from .budget import Budget, BudgetExceededError, model_bytes
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
 from .feasibility import limit_infeasibility
@@ -429,12 +429,14 @@ def _run(
     import highspy  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
 
-    if (reason := budget.exceeded()) is not None:
+    try:
+        budget.afford(model_bytes(len(problem.slots), len(problem.loads)))
+    except BudgetExceededError as stop:
         return Outcome(
             decisions=start,
             bound=-_INF,
             optimal=False,
-            stopped=reason,
+            stopped=stop.reason,
             weighted=weighted,
             method="milp",
         )
