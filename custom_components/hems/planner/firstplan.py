@@ -1,13 +1,13 @@
-"""The first plan: the cheapest placement of the loads for a battery that holds.
+"""The first plan: the loads placed for a battery that holds.
 
 With the battery holding in every slot the loads interact only through the
 import limit: each at its own cheapest slots when together they fit (the
 fast path), else the greedy placement (largest load first, each at its
 cheapest slots with room), else, where greedy finds no room, the MILP of the
 loads alone, which is small and quick for HiGHS (no battery, so no mode
-selectors).  The exact solvers start from it:
-the DP plans the battery around these loads for its first ceiling, the MILP
-takes the plan as its first incumbent.  It gets a share of the time left.
+selectors; it gets a share of the time left).  The exact solvers start from
+it: the DP keeps it as its best known plan and plans the battery around its
+loads for its first ceiling, the MILP takes it as its first incumbent.
 """
 
 from dataclasses import replace
@@ -22,8 +22,7 @@ from .models import Battery, BatteryMode, Decisions, Problem
 from .rules import independent_decisions
 from .simulate import simulate, simulate_detail
 
-TIME_SHARE = 0.2  # of the time left
-
+TIME_SHARE = 0.2  # of the time left, for the MILP of the loads alone
 
 type Known = tuple[Decisions, float]  # a plan and its cost
 
