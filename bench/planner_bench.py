@@ -4,8 +4,8 @@ Run: source scripts/_env.sh; hems_env_run python bench/planner_bench.py [--days 
 Per day (a 48-slot day from 17:00 UTC) it plans one household and reports the
 plan time (median, p95, max) and the cost against the simple per-device rules,
 for several configurations: with/without an import limit and a battery.
-``unproven`` counts plans the exact search did not finish within its time
-limit (0 means every plan is proven optimal).
+``unproven`` counts plans not proven optimal (stopped by the deadline or the
+memory ceiling; 0 means every plan is proven optimal).
 """
 
 import argparse
@@ -125,7 +125,7 @@ def main() -> None:
                 except InfeasibleError:
                     continue
                 times.append(1000 * (time.perf_counter() - began))
-                unproven += any("not proven" in note for note in result.notes)
+                unproven += not getattr(result, "optimal", True)
                 costs.append(result.cost)
                 rules.append(simulate(problem, rule_decisions(problem)))
             times.sort()

@@ -27,7 +27,6 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_utc_time_change,
@@ -94,7 +93,6 @@ if TYPE_CHECKING:
     from . import HemsConfigEntry
 
 UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
-REPLAN_COOLDOWN_S = 1.0
 
 
 class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
@@ -148,13 +146,11 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.base_load_at: Callable[[datetime], float | None] | None = None
         # Export prices, when the options name a source (set by the entry).
         self.export_prices: HemsPriceCoordinator | None = None
-        self._replan_debouncer = Debouncer(
-            hass,
-            LOGGER,
-            cooldown=REPLAN_COOLDOWN_S,
-            immediate=True,
-            function=self.async_replan,
-        )
+        # A re-plan asked for while one runs is made once more when it ends
+        # (never dropped: the running one may have read older inputs).
+        self._replan_task: asyncio.Task[None] | None = None
+        self._replan_again = False
+        self._stopping = False
 
     # --- set-up and tear-down -------------------------------------------------
 
@@ -246,7 +242,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         if self._unsub_entities is not None:
             self._unsub_entities()
             self._unsub_entities = None
-        self._replan_debouncer.async_shutdown()
+        self._stopping = True
         self._meter(dt_util.utcnow())
         await self._async_save()
         for actuator in self.actuators.values():
@@ -259,7 +255,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     def _prices_updated(self) -> None:
         """Re-plan when a price the plan uses changed or a new one is known."""
         if self.data is None or self._prices_differ(dt_util.utcnow()):
-            self.hass.async_create_task(self._replan_debouncer.async_call())
+            self.hass.async_create_task(self.async_request_replan())
 
     def _prices_differ(self, now: datetime) -> bool:
         """Return whether the known prices from now on differ from the plan's."""
@@ -405,7 +401,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                     actual,
                     expected,
                 )
-                await self._replan_debouncer.async_call()
+                await self.async_request_replan()
                 return
 
     # --- live PV surplus diversion --------------------------------------------
@@ -635,7 +631,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             assert isinstance(load, InterruptibleConfig)  # noqa: S101 - by _car_needs
             before = self._planned_need.get(load_id)
             if before is None or abs(before - kwh) >= load.power_kw * 0.5:
-                await self._replan_debouncer.async_call()
+                await self.async_request_replan()
                 return
 
     def _build(self, now: datetime, start: datetime) -> BuiltProblem | None:
@@ -683,8 +679,22 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         await self.async_apply()
 
     async def async_request_replan(self) -> None:
-        """Plan again soon (requests close together make one plan)."""
-        await self._replan_debouncer.async_call()
+        """Plan again soon; requests while a plan runs make one more plan after it."""
+        if self._stopping:
+            return
+        if self._replan_task is not None and not self._replan_task.done():
+            self._replan_again = True
+            return
+        self._replan_task = self.hass.async_create_task(
+            self._async_replan_until_settled(), f"{DOMAIN} re-plan"
+        )
+
+    async def _async_replan_until_settled(self) -> None:
+        while True:
+            self._replan_again = False
+            await self.async_replan()
+            if not self._replan_again or self._stopping:
+                return
 
     async def _async_compute(self) -> Schedule | None:
         """Re-plan over every known price from the first slot not yet applied."""
@@ -731,6 +741,12 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         else:
             self._clear_issue("import_limit_exceeded")
         schedule = keep_current_slot(self.data, schedule, current)
+        if schedule.base_kw and schedule.slot_starts[0] == current:
+            # The running half-hour keeps its decisions, but its base load is
+            # a forecast: the newest one (e.g. just learnt) is shown.
+            schedule = replace(
+                schedule, base_kw=(site.base_kw(current), *schedule.base_kw[1:])
+            )
         await self._async_save(schedule)
         self.hass.bus.async_fire(
             EVENT_PLAN_UPDATED,

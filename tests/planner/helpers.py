@@ -27,7 +27,7 @@ def at(slot: int, start: datetime = T0, minutes: int = 30) -> datetime:
 
 
 def make_slots(
-    prices: Sequence[float], start: datetime = T0, minutes: int = 30
+    prices: Sequence[float | None], start: datetime = T0, minutes: int = 30
 ) -> tuple[Slot, ...]:
     return tuple(
         Slot(start=at(i, start, minutes), price=p) for i, p in enumerate(prices)
@@ -153,7 +153,8 @@ def _pareto(
 def plain_dp(problem: Problem, *, best_effort: bool = False) -> float | None:
     """Least cost by a plain DP over (load progress, SoC): no bound, no pruning.
 
-    An independent reference for horizons too long for brute force.  States
+    An independent reference for horizons too long for brute force (in a
+    slot without a price the battery holds and the slot costs nothing).  States
     with the same progress keep their non-dominated (SoC, cost) pairs: from a
     higher SoC the same decisions cost at most N/eff per kWh more, N the most
     negative price to come.  ``None`` if the limit cannot be met (without
@@ -180,14 +181,15 @@ def plain_dp(problem: Problem, *, best_effort: bool = False) -> float | None:
             (battery.soc_kwh if battery else 0.0, 0.0)
         ]
     }
+    priced = problem.priced
     for t, price in enumerate(prices):
         nxt: dict[tuple[int, ...], list[tuple[float, float]]] = {}
         for key, entries in layer.items():
             for new_key, kwh in _plain_moves(t, key, runners, cycles):
                 demand = base[t] + kwh
                 for soc, cost in entries:
-                    steps = [(0.0, soc)]
-                    if battery is not None:
+                    steps = [(0.0, soc)]  # no battery, or it holds (no price)
+                    if battery is not None and priced[t]:
                         steps = [
                             battery_step(battery, mode, soc, demand, dt)
                             for mode in BatteryMode

@@ -228,7 +228,7 @@ def replay(
                 flat=Tally(energy=demand, cost=demand * household.flat_price),
                 plan_ms=ms,
                 limit_violation_kwh=result.limit_violation_kwh,
-                prices=tuple(s.price for s in short.slots),
+                prices=tuple(short.prices),
                 hems_import_kw=tuple(
                     kwh / short.slot_hours for kwh in sim.net_import_kwh
                 ),

@@ -79,13 +79,15 @@ def relaxed_battery_values(
     discharge_kwh: float,
     efficiency: float,
     charge_prices: list[float] | None = None,
+    held: list[bool] | None = None,
 ) -> list[Convex]:
     """V[t](soc): least battery cost (p) from slot t on, relaxed; V[T] = 0.
 
     A discharge of y kWh in slot t earns ``prices[t]`` * y; a charge costs
-    ``charge_prices[t]`` (default ``prices[t]``) per kWh drawn.  Where earning
-    exceeds the cost of charging (negative prices), the slot's cost is replaced
-    by its convex envelope, which only lowers the bound.
+    ``charge_prices[t]`` (default ``prices[t]``) per kWh drawn; in a ``held``
+    slot the battery neither charges nor discharges.  Where earning exceeds
+    the cost of charging (negative prices), the slot's cost is replaced by its
+    convex envelope, which only lowers the bound.
     """
     count = len(prices)
     buy = prices if charge_prices is None else charge_prices
@@ -94,6 +96,9 @@ def relaxed_battery_values(
     value = 0.0
     c = efficiency * charge_kwh
     for t in range(count - 1, -1, -1):
+        if held is not None and held[t]:
+            values.append(values[-1])
+            continue
         p = prices[t]
         d = min(discharge_kwh, peak_kwh[t])
         # g(y): cost of changing the SoC by y in slot t; y in [-d, c]; convex.

@@ -11,35 +11,42 @@ still to come (0 if none).  A pair (s, c) is dropped only when another pair
 cheaply.  (In best-effort mode the energy above the limit is priced at
 ``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.)
 
-**Bounding.**  A state is also dropped when its cost so far plus a lower bound
+**Bounding.** A state is also dropped when its cost so far plus a lower bound
 on the cost to come (:class:`.lpbound.Bound`, a Lagrangian bound with the LP
-relaxation's duals) exceeds a ceiling C.  Every state on a plan costing <= C
+relaxation's duals) exceeds a ceiling C. Every state on a plan costing <= C
 survives, and a completed plan costs <= C (the bound is 0 at the end), so
-whatever the search returns is optimal.  C is the cost of a known plan (the
-loads at their own cheapest slots with room under the limit, the battery
-optimal around them: the same search without free loads).  If there is none,
-C rises from the bound, doubling its distance each round, until a plan is
-found (after ``MAX_ROUNDS`` without a ceiling).  Before each search, slots
-and starts that no plan costing <= C can use are removed (:func:`restrict`),
-which shrinks the set of keys.
+whatever the search returns is optimal. C is the cost of the best known plan:
+the first plan handed in (:mod:`.firstplan`, the battery holding), the battery
+optimal around its loads (the same search without free loads), or the loads at
+their own cheapest slots with room under the limit with the battery optimal
+around them. If there is none, C rises from the bound, doubling its distance
+each round (``MAX_ROUNDS``, then no ceiling). Before each search, slots and
+starts that no plan costing <= C can use are removed (:func:`restrict`), which
+shrinks the set of keys.
+
+**Budget.**  Every search checks the deadline and the memory ceiling
+(:class:`.budget.Budget`) before each slot, every few thousand load moves and
+before it allocates a slot's arrays.  When either is reached the best plan
+known is returned with the lower bound proved so far: the LP bound, raised
+by every completed slot to min(C, min over surviving states of cost + bound),
+since every state dropped was above C or dominated by one kept.
 
 Ties (equal cost, equal SoC) keep the path with the smallest tie-break score,
 which favours running loads in earlier slots; for the battery, ``normal`` is
 preferred to ``charge_only`` and both to a ``force_charge`` that draws nothing.
-If the search runs past ``time_limit`` the known plan is returned, marked as
-not proven optimal.
+In an unpriced slot the battery holds (``charge_only``).
 """
 
 from dataclasses import dataclass, field
-import time
 
 import numpy as np
 import numpy.typing as npt
 
+from .budget import Budget, BudgetExceededError
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
 from .feasibility import limit_infeasibility
-from .lpbound import EXCESS_WEIGHT, Bound, Multipliers, lp_multipliers
+from .lpbound import Bound, Multipliers, lp_multipliers
 from .models import (
     Battery,
     BatteryMode,
@@ -48,17 +55,13 @@ from .models import (
     InterruptibleLoad,
     Problem,
 )
+from .outcome import EXCESS_WEIGHT, Outcome
 
 TOLERANCE = 1e-9
 LIMIT_TOLERANCE_KWH = 1e-9
 INF = float("inf")
 DELTA0 = 0.25  # pence: the first ceiling above the bound without a known plan
 MAX_ROUNDS = 6
-TIME_LIMIT_S = 60.0
-
-
-class _TimeUpError(Exception):
-    """The search ran past its deadline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ class Model:
     const: list[float]
     limit: float | None
     battery: Battery | None
+    priced: tuple[bool, ...] = ()
     runners: list[Runner] = field(default_factory=list)
     cycles: list[Cycle] = field(default_factory=list)
     fixed_on: dict[str, tuple[bool, ...]] = field(default_factory=dict)
@@ -163,6 +167,7 @@ class Model:
             list(self.const),
             self.limit,
             self.battery,
+            self.priced,
             fixed_on=dict(self.fixed_on),
             fixed_start=dict(self.fixed_start),
         )
@@ -184,6 +189,7 @@ def build_model(problem: Problem) -> Model:
         [kw * dt for kw in problem.base_kw],
         None if limit is None else limit * dt,
         battery,
+        problem.priced,
     )
     if battery is not None:
         model.cap = battery.capacity_kwh
@@ -225,6 +231,8 @@ type _Move = tuple[_Key, float, float, tuple[bool, ...]]
 type _Floats = npt.NDArray[np.float64]
 type _Ints = npt.NDArray[np.int64]
 
+_MOVE_BYTES = 512  # a move, its key and its entries in the slot's lists
+_MANY_MOVES = 256  # moves of one key that are afforded before they are built
 _MODES = (BatteryMode.NORMAL, BatteryMode.CHARGE_ONLY, BatteryMode.FORCE_CHARGE)
 
 
@@ -242,38 +250,50 @@ class Found:
 class _Step:
     """How the entries of one layer were reached from the previous one."""
 
-    parent: _Ints
-    mode: _Ints
-    pair: _Ints
+    parent: npt.NDArray[np.int32]
+    mode: npt.NDArray[np.int8]
+    pair: npt.NDArray[np.int32]
     flags: list[tuple[bool, ...]]
 
 
-def _moves(model: Model, t: int, key: _Key) -> list[_Move]:
-    """Load moves from ``key`` in slot t."""
-    per_load: list[list[tuple[int, float, float, bool]]] = []
+type _Option = tuple[int, float, float, bool]  # (progress, kWh, score, on/started)
+
+
+def _cycle_options(c: Cycle, phase: int, t: int) -> list[_Option]:
+    """List a cycle's moves in slot t: wait or start, next phase, or done."""
+    if phase == 0:
+        options: list[_Option] = []
+        if c.last_start > t:
+            options.append((0, 0.0, 0.0, False))
+        if c.allowed[t]:
+            options.append((1, c.profile[0], t + 1.0, True))
+        return options
+    if phase < len(c.profile):
+        return [(phase + 1, c.profile[phase], 0.0, False)]
+    return [(phase, 0.0, 0.0, False)]
+
+
+def _moves(model: Model, t: int, key: _Key, budget: Budget) -> list[_Move]:
+    """Load moves from ``key`` in slot t (the product of every load's options)."""
+    per_load: list[list[_Option]] = []
+    size = 1
     for i, r in enumerate(model.runners):
         done = key[i]
-        options: list[tuple[int, float, float, bool]] = []
+        options: list[_Option] = []
         left = r.count - done
         if not r.forced[t] and left <= r.remaining[t + 1]:
             options.append((done, 0.0, 0.0, False))
         if r.eligible[t] and left > 0 and left - 1 >= r.forced_remaining[t + 1]:
             options.append((done + 1, r.kwh, t + 1.0, True))
         per_load.append(options)
-    for c in model.cycles:
-        phase = key[len(per_load)]
-        length = len(c.profile)
-        options = []
-        if phase == 0:
-            if c.last_start > t:
-                options.append((0, 0.0, 0.0, False))
-            if c.allowed[t]:
-                options.append((1, c.profile[0], t + 1.0, True))
-        elif phase < length:
-            options.append((phase + 1, c.profile[phase], 0.0, False))
-        else:
-            options.append((phase, 0.0, 0.0, False))
+        size *= len(options)
+    base = len(model.runners)
+    for j, c in enumerate(model.cycles):
+        options = _cycle_options(c, key[base + j], t)
         per_load.append(options)
+        size *= len(options)
+    if size > _MANY_MOVES:  # every subset of many cycles: ask first
+        budget.afford(size * _MOVE_BYTES)
     result: list[_Move] = [((), 0.0, 0.0, ())]
     for options in per_load:
         result = [
@@ -282,6 +302,61 @@ def _moves(model: Model, t: int, key: _Key) -> list[_Move]:
             for o in options
         ]
     return result
+
+
+def _sorted(primary: _Floats, cost: _Floats, score: _Floats) -> _Ints:
+    """Order indices by (primary, cost), the least score first among equals.
+
+    One quicksort of complex numbers primary + i cost (numpy orders them by
+    real, then imaginary part).  Of a run of equal (primary, cost) only the
+    first survives the pruning, so the run's least score is swapped to its
+    front (no sort needed).  Much cheaper than a three-key lexsort.
+    """
+    order = np.argsort(primary + 1j * cost)
+    first, second = primary[order], cost[order]
+    tied = (first[1:] == first[:-1]) & (second[1:] == second[:-1])
+    if tied.any():
+        opens = np.concatenate(([True], ~tied))
+        run = np.cumsum(opens) - 1
+        heads = np.flatnonzero(opens)
+        ranked = score[order]
+        lowest = np.flatnonzero(ranked == np.minimum.reduceat(ranked, heads)[run])
+        best = lowest[np.concatenate(([True], run[lowest][1:] != run[lowest][:-1]))]
+        order[heads], order[best] = order[best], order[heads]
+    return order.astype(np.int64)
+
+
+_SMALL = 2048  # candidates: below this a lexsort and a padded grid are cheaper
+
+
+def _kept(value: _Floats, bounds: _Ints, firsts: _Ints) -> npt.NDArray[np.bool_]:
+    """Keep each value below the least value before it in its group (SoC order).
+
+    Small or even groups: a running minimum along the rows of a padded grid.
+    Otherwise over integer ranks of the values, shifted per group so one
+    accumulate serves every group exactly (no padding).
+    """
+    size = len(value)
+    sizes = np.concatenate((bounds, [size])) - firsts
+    group = np.repeat(np.arange(len(firsts), dtype=np.int64), sizes)
+    column = np.arange(size, dtype=np.int64) - firsts[group]
+    keep: npt.NDArray[np.bool_] = column == 0
+    later = np.flatnonzero(~keep)
+    widest = int(sizes.max())
+    if len(firsts) * widest <= 4 * size:
+        grid = np.full((len(firsts), widest), np.inf)
+        grid[group, column] = value
+        least = np.minimum.accumulate(grid, axis=1)
+        before = least[group[later], column[later] - 1]
+    else:
+        by_value = np.argsort(value, kind="stable")
+        rank = np.empty(size, dtype=np.int64)
+        rank[by_value] = np.arange(size, dtype=np.int64)
+        # later groups sit below earlier ones: the running minimum restarts
+        least_rank = np.minimum.accumulate(rank - group * size)
+        before = value[by_value[least_rank[later - 1] + group[later] * size]]
+    keep[later] = value[later] < before - TOLERANCE
+    return keep
 
 
 def _pareto(  # noqa: PLR0917
@@ -295,36 +370,63 @@ def _pareto(  # noqa: PLR0917
     """Order the candidates by key and keep the non-dominated ones.
 
     Returns the kept candidates' indices (grouped by key, SoC descending) and
-    the start of each key's group.
+    the start of each key's group.  Within a group (SoC descending) a
+    candidate is kept if its value (cost + penalty x SoC) is below the least
+    value before it (:func:`_kept`).
     """
     if has_battery:
         # key, then SoC descending, as one number (SoC lies in [top - width, top])
         width = float(soc.max() - soc.min()) + 1.0
-        order = np.lexsort((score, cost, nid * width + (float(soc.max()) - soc)))
+        primary = nid * width + (float(soc.max()) - soc)
     else:
-        order = np.lexsort((score, cost, nid))
+        primary = nid.astype(np.float64)
+    if len(nid) <= _SMALL:
+        order = np.lexsort((score, cost, primary))
+    else:
+        order = _sorted(primary, cost, score)
     keys = nid[order]
     bounds = np.flatnonzero(np.diff(keys)) + 1
     firsts = np.concatenate(([0], bounds)).astype(np.int64)
-    ends = np.concatenate((bounds, [len(order)])).astype(np.int64)
     if not has_battery:
         return order[firsts], np.arange(len(firsts) + 1, dtype=np.int64)
-    value = (cost + penalty * soc)[order]
-    # running minimum within each group: one row per group, padded with inf
-    sizes = ends - firsts
-    group = np.repeat(np.arange(len(firsts), dtype=np.int64), sizes)
-    column = np.arange(len(order), dtype=np.int64) - firsts[group]
-    grid = np.full((len(firsts), int(sizes.max())), np.inf)
-    grid[group, column] = value
-    best = np.minimum.accumulate(grid, axis=1)
-    keep = column == 0
-    later = np.flatnonzero(~keep)
-    keep[later] = value[later] < best[group[later], column[later] - 1] - TOLERANCE
+    keep = _kept((cost + penalty * soc)[order], bounds, firsts)
     kept = order[keep]
     groups = np.concatenate(
         ([0], np.cumsum(np.add.reduceat(keep.astype(np.int64), firsts)))
     ).astype(np.int64)
     return kept, groups
+
+
+@dataclass(slots=True)
+class Progress:
+    """What a search has proved so far: no plan costs less than :meth:`proven`.
+
+    ``bound`` is proved outright; ``layer`` holds the last completed slot of
+    the running search (its bound, ceiling and states), whose bound is only
+    worked out if the search is stopped.
+    """
+
+    bound: float = -INF
+    layer: (
+        tuple[Bound | None, float, int, list[_Key], _Ints, _Floats, _Floats] | None
+    ) = None
+
+    def proven(self) -> float:
+        """Return min(ceiling, min over states of cost + bound), or ``bound``."""
+        if self.layer is None:
+            return self.bound
+        bound, ceiling, t, keys, starts, soc, cost = self.layer
+        if bound is None:
+            return max(self.bound, min(ceiling, float(cost.min())))
+        floor = np.repeat([bound.loads(t, key) for key in keys], np.diff(starts))
+        rest = cost + floor
+        if bound.values:
+            rest += np.interp(soc, bound.values[t].xs, bound.values[t].values)
+        return max(self.bound, min(ceiling, float(rest.min())))
+
+
+_CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321
+_PAIRS_CHECK = 8192  # afford the slot's (key, move) pairs in steps of this many
 
 
 def search(  # noqa: C901, PLR0912, PLR0915
@@ -333,13 +435,22 @@ def search(  # noqa: C901, PLR0912, PLR0915
     *,
     best_effort: bool,
     ceiling: float = INF,
-    deadline: float = INF,
+    budget: Budget | None = None,
+    progress: Progress | None = None,
 ) -> Found | None:
     """Run the DP; states whose bound exceeds ``ceiling`` are dropped.
 
     Each layer (the states after a slot) is kept as flat arrays grouped by key;
-    all candidates of a slot are generated, bounded and pruned at once.
+    all candidates of a slot are generated, bounded and pruned at once.  The
+    budget is checked before every slot, every few thousand load moves and before
+    the arrays of a slot are allocated (:class:`.budget.BudgetExceededError`).
+    After each slot, ``progress`` learns the surviving states, which prove
+    that every plan costs at least min(ceiling, min over states of cost so far
+    + bound to come), since a dropped state is above the ceiling or dominated
+    by one that is kept (:meth:`Progress.proven`).
     """
+    budget = budget or Budget.start(INF, INF)
+    progress = progress or Progress()
     count = model.count
     prices = model.prices
     limit = model.limit
@@ -360,8 +471,7 @@ def search(  # noqa: C901, PLR0912, PLR0915
     steps: list[_Step] = []
     values = bound.values if bound is not None else []
     for t in range(count):
-        if time.monotonic() > deadline:
-            raise _TimeUpError
+        budget.check()
         # every (key, move) pair of this slot
         new_index: dict[_Key, int] = {}
         p_src: list[int] = []
@@ -370,8 +480,12 @@ def search(  # noqa: C901, PLR0912, PLR0915
         p_score: list[float] = []
         p_floor: list[float] = []
         p_flags: list[tuple[bool, ...]] = []
+        checked = 0
         for ki, key in enumerate(keys):
-            for new_key, kwh, move_score, flags in _moves(model, t, key):
+            if len(p_src) - checked > _PAIRS_CHECK:
+                budget.afford((len(p_src) - checked) * _MOVE_BYTES)
+                checked = len(p_src)
+            for new_key, kwh, move_score, flags in _moves(model, t, key, budget):
                 nid = new_index.get(new_key)
                 if nid is None:
                     nid = new_index[new_key] = len(new_index)
@@ -386,12 +500,13 @@ def search(  # noqa: C901, PLR0912, PLR0915
         src = np.array(p_src, dtype=np.int64)
         lengths = (starts[1:] - starts[:-1])[src]
         total = int(lengths.sum())
+        budget.afford(total * _CANDIDATE_BYTES)
         first = np.cumsum(lengths) - lengths
         pair = np.repeat(np.arange(len(p_src), dtype=np.int64), lengths)
         parent = starts[src][pair] + np.arange(total, dtype=np.int64) - first[pair]
         s = soc[parent]
         demand = model.const[t] + np.array(p_kwh)[pair]
-        if has_battery:
+        if has_battery and model.priced[t]:
             out = np.maximum(0.0, np.minimum(np.minimum(discharge, s - m), demand))
             draw = np.minimum(charge, (cap - s) / eff)
             held = np.flatnonzero(out > 0)
@@ -403,19 +518,20 @@ def search(  # noqa: C901, PLR0912, PLR0915
             grid = np.concatenate((-out, np.zeros(len(held)), draw[forced]))
             mode = np.concatenate(
                 (
-                    np.zeros(total, dtype=np.int64),
-                    np.ones(len(held), dtype=np.int64),
-                    np.full(len(forced), 2, dtype=np.int64),
+                    np.zeros(total, dtype=np.int8),
+                    np.ones(len(held), dtype=np.int8),
+                    np.full(len(forced), 2, dtype=np.int8),
                 )
             )
-            mode_score = np.array([-(count - t), 0.0, 2 * t + 1.0])[mode]
-        else:
+            mode_scores = np.array([-(count - t), 0.0, 2 * t + 1.0])
+        else:  # no battery, or an unpriced slot where it holds
             base = np.arange(total, dtype=np.int64)
             new_soc = s
             grid = np.zeros(total)
-            mode = np.ones(total, dtype=np.int64)
-            mode_score = np.zeros(total)
+            mode = np.ones(total, dtype=np.int8)
+            mode_scores = np.zeros(3)
         net = demand[base] + grid
+        del grid, s, demand
         new_cost = cost[parent[base]] + prices[t] * net
         new_excess = excess[parent[base]]
         ok = np.ones(len(base), dtype=bool)
@@ -426,22 +542,26 @@ def search(  # noqa: C901, PLR0912, PLR0915
                 new_excess = new_excess + above
             else:
                 ok &= net <= limit + LIMIT_TOLERANCE_KWH
-        room = ceiling + margin - np.array(p_floor)[pair[base]]
+        floor = np.array(p_floor)[pair[base]]
         if values:
             f = values[t + 1]
-            ok &= new_cost + np.interp(new_soc, f.xs, f.values) <= room
+            estimate = new_cost + np.interp(new_soc, f.xs, f.values) + floor
         else:
-            ok &= new_cost <= room
+            estimate = new_cost + floor
+        ok &= estimate <= ceiling + margin
         chosen = np.flatnonzero(ok)
         if not len(chosen):
+            progress.bound = max(progress.bound, ceiling)
+            progress.layer = None
             return None
+        del net, ok, floor, estimate
         base = base[chosen]
         new_soc = new_soc[chosen]
         new_cost = new_cost[chosen]
         new_excess = new_excess[chosen]
         mode = mode[chosen]
         new_score = (
-            score[parent[base]] + np.array(p_score)[pair[base]] + mode_score[chosen]
+            score[parent[base]] + np.array(p_score)[pair[base]] + mode_scores[mode]
         )
         nid_of = np.array(p_new, dtype=np.int64)[pair[base]]
         kept, groups = _pareto(
@@ -454,7 +574,15 @@ def search(  # noqa: C901, PLR0912, PLR0915
         cost = new_cost[kept]
         score = new_score[kept]
         excess = new_excess[kept]
-        steps.append(_Step(parent[base[kept]], mode[kept], pair[base[kept]], p_flags))
+        progress.layer = (bound, ceiling, t + 1, keys, starts, soc, cost)
+        steps.append(  # kept for the way back: 9 bytes per state
+            _Step(
+                parent[base[kept]].astype(np.int32),
+                mode[kept],
+                pair[base[kept]].astype(np.int32),
+                p_flags,
+            )
+        )
     best = float(cost.min())
     tie = TOLERANCE * (1 + abs(best))
     near = np.flatnonzero(cost <= best + tie)
@@ -469,6 +597,70 @@ def search(  # noqa: C901, PLR0912, PLR0915
     flags_path.reverse()
     modes.reverse()
     return Found(found_cost, found_excess, flags_path, modes)
+
+
+def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found | None:
+    """Plan the battery alone around fixed loads: the DP over the SoC only.
+
+    The same dominance as :func:`search` with one key and fewer steps per
+    slot; it gives the exact search its first ceiling.  ``None`` if the
+    limit cannot be met.
+    """
+    count, prices, limit = model.count, model.prices, model.limit
+    cap, m, eff = model.cap, model.min_soc, model.eff
+    charge, discharge = model.charge, model.discharge
+    penalty = 0.0
+    penalties = [0.0] * (count + 1)
+    for t in range(count - 1, -1, -1):
+        penalty = max(penalty, -prices[t] / eff)
+        penalties[t] = penalty
+    soc = np.array([model.soc0])
+    cost = np.zeros(1)
+    excess = np.zeros(1)
+    back: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int8]]] = []
+    for t in range(count):
+        budget.afford(len(soc) * _CANDIDATE_BYTES)
+        size = len(soc)
+        parent = np.tile(np.arange(size, dtype=np.int32), 3)
+        mode = np.repeat(np.array([0, 1, 2], dtype=np.int8), size)
+        demand = model.const[t]
+        if model.battery is not None and model.priced[t]:
+            out = np.maximum(0.0, np.minimum(np.minimum(discharge, soc - m), demand))
+            draw = np.minimum(charge, (cap - soc) / eff)
+            new_soc = np.concatenate(
+                (soc - out, soc, np.minimum(cap, soc + draw * eff))
+            )
+            grid = np.concatenate((-out, np.zeros(size), draw))
+        else:
+            new_soc, grid = np.tile(soc, 3), np.zeros(3 * size)
+        net = demand + grid
+        new_cost = cost[parent] + prices[t] * net
+        new_excess = excess[parent]
+        if limit is not None:
+            above = np.maximum(0.0, net - limit)
+            if best_effort:
+                new_cost += EXCESS_WEIGHT * above
+                new_excess = new_excess + above
+            else:
+                new_cost[net > limit + LIMIT_TOLERANCE_KWH] = INF
+        order = np.lexsort((mode, new_cost, -new_soc))
+        value = (new_cost + penalties[t + 1] * new_soc)[order]
+        least = np.minimum.accumulate(value)
+        keep = np.concatenate(([True], value[1:] < least[:-1] - TOLERANCE))
+        keep &= value < INF
+        kept = order[keep]
+        if not len(kept):
+            return None
+        soc, cost, excess = new_soc[kept], new_cost[kept], new_excess[kept]
+        back.append((parent[kept], mode[kept]))
+    i = int(np.argmin(cost))
+    found_cost, found_excess = float(cost[i]), float(excess[i])
+    modes: list[BatteryMode] = []
+    for parents, chosen in reversed(back):
+        modes.append(_MODES[int(chosen[i])])
+        i = int(parents[i])
+    modes.reverse()
+    return Found(found_cost, found_excess, [()] * count, modes)
 
 
 # ---------------------------------------------------------------- reductions
@@ -559,17 +751,21 @@ def fixed_loads(model: Model, prices: list[float]) -> Model | None:
     return result
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class DpResult:
-    """Decisions found by the DP, their cost and energy above the limit."""
+def placed(model: Model, decisions: Decisions) -> Model:
+    """``model`` with every free load where ``decisions`` put it."""
+    result = model.copy_fixed()
+    for r in model.runners:
+        mask = tuple(decisions.on[r.id])
+        result.add_runner(Runner(r.id, r.kwh, mask, mask, r.count))
+    for c in model.cycles:
+        start = decisions.start[c.id]
+        result.add_cycle(
+            Cycle(c.id, c.profile, tuple(k == start for k in range(model.count)))
+        )
+    return result
 
-    decisions: Decisions
-    cost: float
-    limit_excess_kwh: float
-    optimal: bool = True
 
-
-def _decisions(model: Model, found: Found, *, optimal: bool = True) -> DpResult:
+def _decisions(model: Model, found: Found) -> Decisions:
     on = dict(model.fixed_on)
     for i, r in enumerate(model.runners):
         on[r.id] = tuple(flags[i] for flags in found.flags)
@@ -579,81 +775,171 @@ def _decisions(model: Model, found: Found, *, optimal: bool = True) -> DpResult:
         start[c.id] = next(t for t, flags in enumerate(found.flags) if flags[base + j])
     battery = model.battery
     mode = {} if battery is None else {battery.id: tuple(found.modes)}
-    return DpResult(
-        decisions=Decisions(on=on, start=start, mode=mode),
-        cost=found.cost - EXCESS_WEIGHT * found.excess,
-        limit_excess_kwh=found.excess,
-        optimal=optimal,
-    )
+    return Decisions(on=on, start=start, mode=mode)
+
+
+@dataclass(slots=True)
+class _Best:
+    """The best plan known during a solve and the proven lower bound."""
+
+    decisions: Decisions | None = None
+    cost: float = INF
+    progress: Progress = field(default_factory=Progress)
+
+    def offer(self, model: Model, found: Found | None) -> None:
+        if found is not None and found.cost <= self.cost:
+            self.decisions = _decisions(model, found)
+            self.cost = found.cost
 
 
 def _known_plan(
-    model: Model, mult: Multipliers, bound: Bound, *, best_effort: bool
-) -> tuple[Model, Found] | None:
-    """Plan the loads at their own cheapest slots with room, the battery around them."""
-    simple = fixed_loads(model, model.prices)
-    if simple is None:
-        return None
-    guess = search(simple, Bound(simple, mult, bound.values), best_effort=best_effort)
-    return None if guess is None else (simple, guess)
+    model: Model,
+    first: Decisions | None,
+    best: _Best,
+    *,
+    best_effort: bool,
+    budget: Budget,
+) -> None:
+    """Plan the battery around the first plan's loads (or the greedy one's)."""
+    for simple in (
+        None if first is None else placed(model, first),
+        fixed_loads(model, model.prices),
+    ):
+        if simple is None:
+            continue
+        found = battery_search(simple, best_effort=best_effort, budget=budget)
+        if found is not None:
+            best.offer(simple, found)
+            return
 
 
-def _solve(model: Model, *, best_effort: bool, time_limit: float) -> DpResult | None:
-    """Bound, known plan, restriction, search; ``None`` if infeasible."""
-    deadline = time.monotonic() + time_limit
-    mult = lp_multipliers(model, best_effort=best_effort)
-    if mult is None:
-        return None
-    bound = Bound(model, mult)
+def _search_all(
+    model: Model,
+    mult: Multipliers,
+    bound: Bound,
+    first: Decisions | None,
+    best: _Best,
+    *,
+    best_effort: bool,
+    budget: Budget,
+) -> None:
+    """Known plan, restriction, search; ``best`` holds the optimum when it returns."""
     if not (model.runners or model.cycles):
-        best = search(model, bound, best_effort=best_effort)
-        return None if best is None else _decisions(model, best)
-    known = _known_plan(model, mult, bound, best_effort=best_effort)
+        best.offer(
+            model,
+            search(
+                model,
+                bound,
+                best_effort=best_effort,
+                budget=budget,
+                progress=best.progress,
+            ),
+        )
+        return
+    _known_plan(model, first, best, best_effort=best_effort, budget=budget)
     root: _Key = (0,) * (len(model.runners) + len(model.cycles))
     low = bound.loads(0, root) + bound.battery(0, model.soc0)
     step = DELTA0 * (1.0 + abs(low) * 1e-3)
     ceilings = (
-        [known[1].cost]
-        if known is not None
-        else [low + step * 2**k for k in range(MAX_ROUNDS)]
+        [best.cost]
+        if best.decisions is not None
+        else [low + step * 2**k for k in range(MAX_ROUNDS)] + [INF]
     )
+    for ceiling in ceilings:
+        narrow = restrict(model, bound, ceiling) if ceiling < INF else model
+        found = search(
+            narrow,
+            Bound(narrow, mult, bound.values) if ceiling < INF else bound,
+            best_effort=best_effort,
+            ceiling=ceiling,
+            budget=budget,
+            progress=best.progress,
+        )
+        if found is not None:  # it costs <= ceiling: optimal
+            best.decisions = _decisions(narrow, found)
+            best.cost = found.cost
+            return
+
+
+def _solve(
+    model: Model,
+    first: tuple[Decisions, float] | None,
+    *,
+    best_effort: bool,
+    budget: Budget,
+) -> Outcome | None:
+    """Solve ``model`` exactly within ``budget``; ``None`` if it is infeasible.
+
+    ``first`` is a plan and its cost: the best known until a better is found.
+    """
+    best = _Best()
+    if first is not None:
+        best.decisions, best.cost = first
     try:
-        for ceiling in ceilings:
-            narrow = restrict(model, bound, ceiling)
-            best = search(
-                narrow,
-                Bound(narrow, mult, bound.values),
-                best_effort=best_effort,
-                ceiling=ceiling,
-                deadline=deadline,
-            )
-            if best is not None:  # it costs <= ceiling: optimal
-                return _decisions(narrow, best)
-    except _TimeUpError:
-        if known is not None:
-            return _decisions(known[0], known[1], optimal=False)
-    if known is not None:  # pragma: no cover - the known plan survives its ceiling
-        return _decisions(known[0], known[1])
-    # no plan known below the last ceiling: finish without one (exact, slower)
-    best = search(model, bound, best_effort=best_effort)
-    return None if best is None else _decisions(model, best)
+        mult = lp_multipliers(model, best_effort=best_effort, budget=budget)
+        if mult is None:
+            return None
+        bound = Bound(model, mult)
+        root: _Key = (0,) * (len(model.runners) + len(model.cycles))
+        best.progress.bound = bound.loads(0, root) + bound.battery(0, model.soc0)
+        _search_all(
+            model,
+            mult,
+            bound,
+            None if first is None else first[0],
+            best,
+            best_effort=best_effort,
+            budget=budget,
+        )
+    except BudgetExceededError as stop:
+        return Outcome(
+            decisions=best.decisions,
+            bound=min(best.progress.proven(), best.cost),
+            optimal=False,
+            stopped=stop.reason,
+            weighted=best_effort,
+        )
+    if best.decisions is None:  # every search ran to the end without a plan
+        return None
+    return Outcome(
+        decisions=best.decisions, bound=best.cost, optimal=True, weighted=best_effort
+    )
+
+
+def quick_bound(problem: Problem) -> float:
+    """Return a lower bound on every plan's cost that needs no LP (fast).
+
+    The Lagrangian bound with zero multipliers: each load at its own cheapest
+    slots, the battery relaxed, the limit ignored.
+    """
+    model = build_model(problem)
+    zeros = (0.0,) * model.count
+    bound = Bound(model, Multipliers(zeros, zeros))
+    root: _Key = (0,) * (len(model.runners) + len(model.cycles))
+    return bound.loads(0, root) + bound.battery(0, model.soc0)
 
 
 def solve_dp(
-    problem: Problem, *, best_effort: bool = False, time_limit: float | None = None
-) -> DpResult:
+    problem: Problem,
+    *,
+    best_effort: bool = False,
+    budget: Budget | None = None,
+    first: tuple[Decisions, float] | None = None,
+) -> Outcome:
     """Solve ``problem`` exactly; raise :class:`InfeasibleError` if impossible.
 
+    ``first`` is a plan within the limit and its cost to start from (the best
+    known plan until a better one is found; the battery is planned around its
+    loads).
     With ``best_effort`` an infeasible limit is solved again with the energy
-    above it priced at ``EXCESS_WEIGHT`` p/kWh.  ``time_limit`` (seconds,
-    default ``TIME_LIMIT_S``) bounds each search once a plan is known.
+    above it priced at ``EXCESS_WEIGHT`` p/kWh.  Within
+    ``budget``: when it runs out, the best plan found so far is returned with
+    ``optimal=False`` (its decisions may be ``None`` if none was found).
     """
-    if time_limit is None:
-        time_limit = TIME_LIMIT_S
-    model = build_model(problem)
-    result = _solve(model, best_effort=False, time_limit=time_limit)
-    if result is None and best_effort and model.limit is not None:
-        result = _solve(build_model(problem), best_effort=True, time_limit=time_limit)
+    budget = budget or Budget.start()
+    result = _solve(build_model(problem), first, best_effort=False, budget=budget)
+    if result is None and best_effort and problem.import_limit_kw is not None:
+        result = _solve(build_model(problem), None, best_effort=True, budget=budget)
     if result is None:
         raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
     return result

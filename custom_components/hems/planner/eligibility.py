@@ -1,4 +1,8 @@
-"""Which slots each load may use: windows, price ceilings, cycle starts."""
+"""Which slots each load may use: windows, price ceilings, cycle starts.
+
+A slot without a price is never eligible, and no cycle may start so that one
+of its slots has no price.
+"""
 
 from dataclasses import dataclass
 
@@ -29,19 +33,20 @@ class RunSlots:
     forced: tuple[int, ...]
     count: int
     shortfall: int
+    unpriced: int = 0  # slots of the window without a price
 
 
 def run_slots(problem: Problem, load: InterruptibleLoad) -> RunSlots:
-    """Eligible slots (window, ``max_price``), forced opportunistic slots, count."""
+    """Eligible slots (window, price known, ``max_price``), forced slots, count."""
     window = window_slots(problem, load.window)
-    slots = problem.slots
-    eligible = tuple(
-        i for i in window if load.max_price is None or slots[i].price <= load.max_price
-    )
+    prices = [slot.price for slot in problem.slots]
+    known = [i for i in window if prices[i] is not None]
+    top = load.max_price
+    eligible = tuple(i for i in known if top is None or (prices[i] or 0.0) <= top)
     forced: tuple[int, ...] = ()
     if load.opportunistic_price is not None:
         ceiling = load.opportunistic_price
-        forced = tuple(i for i in eligible if slots[i].price <= ceiling)
+        forced = tuple(i for i in eligible if (prices[i] or 0.0) <= ceiling)
     required = min(load.slots, len(eligible))
     return RunSlots(
         window=window,
@@ -49,16 +54,23 @@ def run_slots(problem: Problem, load: InterruptibleLoad) -> RunSlots:
         forced=forced,
         count=max(required, len(forced)),
         shortfall=load.slots - required,
+        unpriced=len(window) - len(known),
     )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CycleStarts:
-    """Starts of a cycle that fit its window, their costs and the allowed ones."""
+    """Starts of a cycle that fit its window, their costs and the allowed ones.
+
+    ``fitting`` starts keep the whole cycle inside the window on priced
+    slots; ``unpriced`` counts the starts inside the window that would run
+    in a slot without a price.
+    """
 
     fitting: tuple[int, ...]
     costs: tuple[float, ...]
     allowed: tuple[int, ...]
+    unpriced: int = 0
 
 
 def cycle_cost(prices: list[float], profile: tuple[float, ...], start: int) -> float:
@@ -70,7 +82,9 @@ def cycle_starts(problem: Problem, load: CycleLoad) -> CycleStarts:
     """Find the starts whose cycle fits the window; allowed if cost <= max_cost."""
     window = window_slots(problem, load.window)
     length = len(load.profile_kwh)
-    fitting = tuple(range(window.start, window.stop - length + 1))
+    inside = range(window.start, window.stop - length + 1)
+    priced = problem.priced
+    fitting = tuple(k for k in inside if all(priced[k : k + length]))
     prices = problem.prices
     costs = tuple(cycle_cost(prices, load.profile_kwh, k) for k in fitting)
     if load.max_cost is None:
@@ -78,4 +92,9 @@ def cycle_starts(problem: Problem, load: CycleLoad) -> CycleStarts:
     else:
         ceiling = load.max_cost + COST_TOLERANCE
         allowed = tuple(k for k, c in zip(fitting, costs, strict=True) if c <= ceiling)
-    return CycleStarts(fitting=fitting, costs=costs, allowed=allowed)
+    return CycleStarts(
+        fitting=fitting,
+        costs=costs,
+        allowed=allowed,
+        unpriced=len(inside) - len(fitting),
+    )

@@ -40,7 +40,10 @@ def _interruptible(
     if load.max_price is not None:
         parts.append(f"max_price {load.max_price:g}")
     if run.shortfall:
-        parts.append(f"shortfall {run.shortfall} slot(s): not enough eligible slots")
+        why = "not enough eligible slots"
+        if run.unpriced:
+            why += f"; {run.unpriced} slot(s) of the window have no price yet"
+        parts.append(f"shortfall {run.shortfall} slot(s): {why}")
     extra = run.count - min(load.slots, len(run.eligible))
     if extra:
         parts.append(
@@ -62,7 +65,12 @@ def _cycle(
     starts = cycle_starts(problem, load)
     prices = problem.prices
     if start is None:
-        if not starts.fitting:
+        if not starts.fitting and starts.unpriced:
+            why = (
+                f"{starts.unpriced} start(s) inside its window would run in slots "
+                "that have no price yet"
+            )
+        elif not starts.fitting:
             why = "no start lets the cycle finish inside its window and the horizon"
         else:
             why = (

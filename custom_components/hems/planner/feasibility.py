@@ -62,8 +62,9 @@ def limit_infeasibility(problem: Problem) -> str:
         (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
     )
     base = problem.base_kw
+    priced = problem.priced
     for t, kw in enumerate(base):
-        if kw - relief > limit:
+        if kw - (relief if priced[t] else 0.0) > limit:
             when = f"{problem.slots[t].start:%Y-%m-%dT%H:%MZ}"
             return f"{limit:g} kW cannot be met: the base load is {kw:g} kW at {when}"
     for i, load in enumerate(problem.loads):

@@ -4,10 +4,12 @@ import ctypes
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import highspy
+
+    from .budget import Budget
 
 _banner_lock = threading.Lock()
 _banner_done = False
@@ -37,3 +39,19 @@ def new_highs() -> highspy.Highs:
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("threads", 1)
     return solver
+
+
+def interrupt_on(solver: highspy.Highs, budget: Budget) -> None:
+    """Stop ``solver`` once ``budget``'s deadline or memory ceiling is reached.
+
+    HiGHS calls back during simplex iterations and the branch and bound; its
+    own ``time_limit`` is set to the time left as well.
+    """
+
+    def check(event: Any) -> None:
+        if budget.exceeded() is not None:
+            event.interrupt()
+
+    solver.setOptionValue("time_limit", max(budget.remaining_s(), 1e-3))
+    solver.cbSimplexInterrupt += check
+    solver.cbMipInterrupt += check

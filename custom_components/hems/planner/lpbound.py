@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .bounds import Convex, cheapest_sums, relaxed_battery_values
-from .highs import new_highs
+from .budget import Budget, model_bytes
+from .highs import interrupt_on, new_highs
+from .outcome import EXCESS_WEIGHT
 
 if TYPE_CHECKING:
     from .dp import Model
 
-EXCESS_WEIGHT = 1e6
 INF = float("inf")
 
 
@@ -120,8 +121,9 @@ def _battery(
 ) -> None:
     prev = -1
     for t in range(model.count):
-        ch = lp.col(model.prices[t], 0.0, model.charge)
-        out = lp.col(-model.prices[t], 0.0, model.discharge)
+        on = 1.0 if model.priced[t] else 0.0  # unpriced: the battery holds
+        ch = lp.col(model.prices[t], 0.0, model.charge * on)
+        out = lp.col(-model.prices[t], 0.0, model.discharge * on)
         soc = lp.col(0.0, model.lo, model.cap)
         lp.entry(demand_rows[t], out, 1.0)
         if limit_rows:
@@ -137,19 +139,48 @@ def _battery(
         prev = soc
 
 
-def lp_multipliers(model: Model, *, best_effort: bool) -> Multipliers | None:
+def _highs_lp(lp: _Lp) -> Any:
+    """Hand the collected columns and rows to a HiGHS LP (column-wise)."""
+    import highspy  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    highs_lp: Any = highspy.HighsLp()
+    highs_lp.num_col_ = len(lp.cost)
+    highs_lp.num_row_ = len(lp.row_lo)
+    highs_lp.col_cost_ = np.array(lp.cost)
+    highs_lp.col_lower_ = np.array(lp.col_lo)
+    highs_lp.col_upper_ = np.array(lp.col_hi)
+    highs_lp.row_lower_ = np.array(lp.row_lo)
+    highs_lp.row_upper_ = np.array(lp.row_hi)
+    cols = np.array(lp.cols, dtype=np.int64)
+    order = np.lexsort((np.array(lp.rows), cols))
+    starts = np.zeros(len(lp.cost) + 1, dtype=np.int64)
+    np.add.at(starts, cols + 1, 1)
+    highs_lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    highs_lp.a_matrix_.start_ = np.cumsum(starts).astype(np.int32)
+    highs_lp.a_matrix_.index_ = np.array(lp.rows, dtype=np.int32)[order]
+    highs_lp.a_matrix_.value_ = np.array(lp.vals)[order]
+    return highs_lp
+
+
+def lp_multipliers(
+    model: Model, *, best_effort: bool, budget: Budget | None = None
+) -> Multipliers | None:
     """Solve the LP relaxation; ``None`` if it is infeasible (so is the problem).
 
     Every plan is a point of the LP, so an infeasible LP proves the import
     limit cannot be met.  Without highspy, or if HiGHS stops for another
-    reason, the multipliers are 0 (a weaker but still valid bound).
+    reason, the multipliers are 0 (a weaker but still valid bound).  HiGHS
+    stops at the budget's deadline or memory ceiling
+    (:class:`.budget.BudgetExceededError`).
     """
     count = model.count
     try:
         import highspy  # noqa: PLC0415 - keeps importing the planner cheap
-        import numpy as np  # noqa: PLC0415
     except ImportError:  # pragma: no cover - highspy is a requirement
         return Multipliers((0.0,) * count, (0.0,) * count)
+    budget = budget or Budget.start(INF, INF)
+    budget.afford(model_bytes(count, len(model.runners) + len(model.cycles) + 1))
     inf = highspy.kHighsInf
     lp = _Lp()
     limit = model.limit
@@ -167,25 +198,12 @@ def lp_multipliers(model: Model, *, best_effort: bool) -> Multipliers | None:
             lp.entry(r, lp.col(EXCESS_WEIGHT, 0.0, inf), -1.0)
     if not lp.cost:  # nothing to choose: the search checks the limit itself
         return Multipliers((0.0,) * count, (0.0,) * count)
-    highs_lp: Any = highspy.HighsLp()
-    highs_lp.num_col_ = len(lp.cost)
-    highs_lp.num_row_ = len(lp.row_lo)
-    highs_lp.col_cost_ = np.array(lp.cost)
-    highs_lp.col_lower_ = np.array(lp.col_lo)
-    highs_lp.col_upper_ = np.array(lp.col_hi)
-    highs_lp.row_lower_ = np.array(lp.row_lo)
-    highs_lp.row_upper_ = np.array(lp.row_hi)
-    cols = np.array(lp.cols, dtype=np.int64)
-    order = np.lexsort((np.array(lp.rows), cols))
-    starts = np.zeros(len(lp.cost) + 1, dtype=np.int64)
-    np.add.at(starts, cols + 1, 1)
-    highs_lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    highs_lp.a_matrix_.start_ = np.cumsum(starts).astype(np.int32)
-    highs_lp.a_matrix_.index_ = np.array(lp.rows, dtype=np.int32)[order]
-    highs_lp.a_matrix_.value_ = np.array(lp.vals)[order]
+    highs_lp = _highs_lp(lp)
     solver = new_highs()
+    interrupt_on(solver, budget)
     solver.passModel(highs_lp)
     solver.run()
+    budget.check()
     status = solver.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
         return None
@@ -259,7 +277,9 @@ class Bound:
             for r in model.runners
         ]
         self.cycles: list[tuple[int, list[float], list[list[float]]]] = []
-        peak = list(model.const)
+        peak = [
+            c if on else 0.0 for c, on in zip(model.const, model.priced, strict=True)
+        ]
         for r in model.runners:
             for t in range(count):
                 peak[t] += r.kwh if r.eligible[t] else 0.0
@@ -281,12 +301,17 @@ class Bound:
                 discharge_kwh=model.discharge,
                 efficiency=model.eff,
                 charge_prices=[prices[t] + mult.mu[t] for t in range(count)],
+                held=[not on for on in model.priced],
             )
-        self._keys: dict[tuple[int, tuple[int, ...]], float] = {}
+        self._keys: dict[tuple[int, ...], float] = {}  # slot self._t's keys
+        self._t = -1
 
     def loads(self, t: int, key: Sequence[int]) -> float:
         """Bound the constant demand and the loads from slot t on."""
-        k = (t, tuple(key))
+        if t != self._t:  # the search asks slot by slot: keep one slot's keys
+            self._keys.clear()
+            self._t = t
+        k = tuple(key)
         cached = self._keys.get(k)
         if cached is not None:
             return cached

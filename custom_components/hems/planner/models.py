@@ -19,10 +19,10 @@ class BatteryMode(StrEnum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Slot:
-    """One priced slot of the horizon."""
+    """One slot of the horizon; ``price`` is ``None`` while it is not known."""
 
     start: datetime
-    price: float
+    price: float | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,8 +97,13 @@ class Problem:
 
     @property
     def prices(self) -> list[float]:
-        """Price of every slot, p/kWh."""
-        return [slot.price for slot in self.slots]
+        """Price of every slot, p/kWh (0 where unknown: it adds nothing to a cost)."""
+        return [0.0 if slot.price is None else slot.price for slot in self.slots]
+
+    @property
+    def priced(self) -> tuple[bool, ...]:
+        """Whether each slot's price is known."""
+        return tuple(slot.price is not None for slot in self.slots)
 
     @property
     def base_kw(self) -> list[float]:
@@ -147,3 +152,10 @@ class Plan:
     limit_violation_kwh: float = 0.0
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    # Proven optimal, or stopped by the deadline or memory ceiling: then
+    # ``bound`` is a proven lower bound on the optimum's cost (``None`` if none
+    # was proven) and ``gap`` = cost - bound (p), ``relative_gap`` = gap / |cost|.
+    optimal: bool = True
+    bound: float | None = None
+    gap: float | None = 0.0
+    relative_gap: float | None = 0.0

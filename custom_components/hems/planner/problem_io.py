@@ -165,7 +165,7 @@ def parse_problem(data: Any) -> Problem:
         slots.append(
             Slot(
                 start=_time(item["start"], f"slots[{i}].start"),
-                price=_number(item["price"], f"slots[{i}].price"),
+                price=_optional_number(item["price"], f"slots[{i}].price"),
             )
         )
     base_raw = obj.get("base_load_kw", 0.0)
@@ -280,6 +280,12 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "explain": {
             "plan": {
                 "method": plan.method,
+                "optimal": plan.optimal,
+                "bound": None if plan.bound is None else _round(plan.bound),
+                "gap": None if plan.gap is None else _round(plan.gap),
+                "relative_gap": None
+                if plan.relative_gap is None
+                else _round(plan.relative_gap),
                 "limit_violation_kwh": _round(plan.limit_violation_kwh),
                 "notes": list(plan.notes),
             },

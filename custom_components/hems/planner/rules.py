@@ -62,23 +62,26 @@ def battery_rule(
 ) -> tuple[BatteryMode, ...]:
     """Force-charge in the cheapest slots needed to fill, discharge above a price.
 
-    The threshold defaults to the mean price of the horizon; charging happens
-    only in slots priced below it.
+    The threshold defaults to the mean known price of the horizon; charging
+    happens only in slots priced below it.  Without a price the battery holds.
     """
     prices = problem.prices
-    threshold = statistics.fmean(prices) if discharge_above is None else discharge_above
+    priced = problem.priced
+    known = [p for p, ok in zip(prices, priced, strict=True) if ok] or [0.0]
+    threshold = statistics.fmean(known) if discharge_above is None else discharge_above
     per_slot = battery.charge_kw * problem.slot_hours * battery.efficiency
     room = battery.capacity_kwh - battery.soc_kwh
     needed = math.ceil(room / per_slot - 1e-9) if per_slot > 0 else 0
     cheap = sorted(
-        (i for i, p in enumerate(prices) if p < threshold), key=lambda i: (prices[i], i)
+        (i for i, p in enumerate(prices) if priced[i] and p < threshold),
+        key=lambda i: (prices[i], i),
     )[:needed]
     charge = set(cheap)
     return tuple(
         BatteryMode.FORCE_CHARGE
         if i in charge
         else BatteryMode.NORMAL
-        if p > threshold
+        if priced[i] and p > threshold
         else BatteryMode.CHARGE_ONLY
         for i, p in enumerate(prices)
     )

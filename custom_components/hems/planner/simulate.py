@@ -4,7 +4,9 @@ Per slot, net import = base load + loads + battery force-charge draw - battery
 discharge; cost = sum(price x net import kWh).  ``force_charge`` draws
 min(charge_kw x dt, (capacity - SoC) / efficiency) and stores draw x efficiency;
 ``normal`` discharges min(discharge_kw x dt, SoC - min SoC, site demand) so it
-never exports; ``charge_only`` holds.
+never exports; ``charge_only`` holds.  In a slot without a price the battery
+holds whatever its mode, and the energy imported there adds nothing to the
+cost (its price is unknown).
 """
 
 from collections.abc import Mapping
@@ -94,6 +96,7 @@ def simulate_detail(problem: Problem, decisions: Decisions) -> Simulation:
     net = list(demand)
     socs: list[float] = []
     result: dict[str, tuple[float, ...]] = {k: tuple(v) for k, v in energy.items()}
+    priced = problem.priced
     for load in problem.loads:
         if not isinstance(load, Battery):
             continue
@@ -104,12 +107,13 @@ def simulate_detail(problem: Problem, decisions: Decisions) -> Simulation:
         socs.append(soc)
         grid_row: list[float] = []
         for i, mode in enumerate(modes):
-            grid, soc = battery_step(load, BatteryMode(mode), soc, demand[i], dt)
+            held = BatteryMode(mode) if priced[i] else BatteryMode.CHARGE_ONLY
+            grid, soc = battery_step(load, held, soc, demand[i], dt)
             grid_row.append(grid)
             net[i] += grid
             socs.append(soc)
         result[load.id] = tuple(grid_row)
-    cost = sum(slot.price * kwh for slot, kwh in zip(problem.slots, net, strict=True))
+    cost = sum(p * kwh for p, kwh in zip(problem.prices, net, strict=True))
     return Simulation(
         cost=cost, net_import_kwh=tuple(net), load_kwh=result, soc_kwh=tuple(socs)
     )

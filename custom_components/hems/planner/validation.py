@@ -79,7 +79,8 @@ def _slots(problem: Problem) -> None:
     _slot_ends(problem)
     for i, slot in enumerate(problem.slots):
         _utc(slot.start, f"slots[{i}].start")
-        _finite(slot.price, f"slots[{i}].price")
+        if slot.price is not None:  # None: not known yet
+            _finite(slot.price, f"slots[{i}].price")
         if i and slot.start != problem.slots[i - 1].start + length:
             expected = problem.slots[i - 1].start + length
             raise ProblemError(

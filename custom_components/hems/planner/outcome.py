@@ -1,0 +1,25 @@
+"""What a solver hands back to ``plan()``: decisions, a lower bound, how it ended."""
+
+from dataclasses import dataclass
+
+from .models import Decisions
+
+EXCESS_WEIGHT = 1e6  # p per kWh above the import limit, in best effort
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """The best decisions a solver found and what it proved about them.
+
+    ``bound`` is a lower bound on the objective of every plan: the cost, plus
+    ``EXCESS_WEIGHT`` per kWh above the limit when ``weighted`` (best effort).
+    ``optimal`` means the solver finished; ``stopped`` names the limit that
+    stopped it (``"deadline"``, ``"memory"``) otherwise.
+    """
+
+    decisions: Decisions | None
+    bound: float
+    optimal: bool
+    stopped: str | None = None
+    weighted: bool = False
+    method: str = "dp"
