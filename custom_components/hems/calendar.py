@@ -76,7 +76,7 @@ class PlanCalendar(HemsPlanEntity, CalendarEntity):
                 ):
                     if first <= start < end:
                         kwh += kw * hours
-                        cost += kw * hours * price
+                        cost += kw * hours * (price or 0.0)
                 events.append(
                     CalendarEvent(
                         start=first,

@@ -251,7 +251,10 @@ def _slots(
     export = coordinator.export_prices.data if coordinator.export_prices else None
     slots: list[dict[str, object]] = []
     for start, price in zip(schedule.slot_starts, schedule.prices, strict=True):
-        item: dict[str, object] = {"start": start.isoformat(), "price": round(price, 4)}
+        item: dict[str, object] = {
+            "start": start.isoformat(),
+            "price": None if price is None else round(price, 4),
+        }
         if export is not None and (paid := export.slot_at(start)) is not None:
             item["export_price"] = round(paid.value, 4)
         slots.append(item)

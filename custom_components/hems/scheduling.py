@@ -141,7 +141,7 @@ class Schedule:
 
     created: datetime
     slot_starts: tuple[datetime, ...]
-    prices: tuple[float, ...]
+    prices: tuple[float | None, ...]  # None: not known yet
     loads: Mapping[str, LoadSchedule]
     cost: float
     base_load_kw: float = 0.0
@@ -269,7 +269,7 @@ def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
     return Schedule(
         created=_aware(data["created"]),
         slot_starts=tuple(_aware(start) for start in data["slot_starts"]),
-        prices=tuple(_finite(price) for price in data["prices"]),
+        prices=tuple(_optional(_finite, price) for price in data["prices"]),
         cost=_finite(data["cost"]),
         base_load_kw=_finite(data.get("base_load_kw", 0.0)),
         import_limit_kw=_optional(_finite, data.get("import_limit_kw")),
@@ -313,17 +313,25 @@ def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
     )
 
 
-def horizon_slots(prices: Sequence[PriceSlot], start: datetime) -> list[PriceSlot]:
-    """Return the contiguous known slots from ``start`` on."""
-    horizon: list[PriceSlot] = []
-    for slot in prices:
-        if slot.start < start:
-            continue
-        if horizon and slot.start != horizon[-1].end:
-            break
-        if not horizon and slot.start != start:
-            break
-        horizon.append(slot)
+def horizon_slots(prices: Sequence[PriceSlot], start: datetime) -> list[Slot]:
+    """Return every half-hour from ``start`` to the last known price.
+
+    A half-hour whose price is not known (a record the source rejected, or
+    left out) is in the horizon with no price: nothing runs there and the
+    battery holds, and the loads are planned around it (the planner's
+    unpriced slots). Without any price from ``start`` on, the horizon is empty.
+    """
+    later = sorted(
+        (slot for slot in prices if slot.start >= start), key=lambda slot: slot.start
+    )
+    if not later:
+        return []
+    by_start = {slot.start: slot.value for slot in later}
+    horizon: list[Slot] = []
+    moment = start
+    while moment < later[-1].end:
+        horizon.append(Slot(start=moment, price=by_start.get(moment)))
+        moment += SLOT
     return horizon
 
 
@@ -477,7 +485,7 @@ def build_problem(
     known = horizon_slots(prices, start)
     if not known:
         return None
-    h0, h1 = known[0].start, known[-1].end
+    h0, h1 = known[0].start, known[-1].start + SLOT
     site_base = tuple(round(site.base_kw(slot.start), 4) for slot in known)
     base = list(site_base)
     planner_loads: list[Load] = []
@@ -512,7 +520,7 @@ def build_problem(
                 owners[item.id] = (load.id, instance)
     problem = Problem(
         slot_minutes=30,
-        slots=tuple(Slot(start=slot.start, price=slot.value) for slot in known),
+        slots=tuple(known),
         base_load_kw=tuple(base),
         import_limit_kw=site.import_limit_kw,
         loads=tuple(planner_loads),
@@ -673,7 +681,8 @@ def schedule_from_plan(
     return Schedule(
         created=now,
         slot_starts=tuple(slot.start for slot in problem.slots),
-        prices=tuple(prices),
+        # None where the price is not known yet (never shown as a price).
+        prices=tuple(slot.price for slot in problem.slots),
         loads=schedules,
         cost=round(plan.cost, 4),
         base_load_kw=built.site_base_kw,
@@ -837,7 +846,7 @@ def planned_from(
         for kw, weight, price in zip(kws, weights, schedule.prices, strict=True):
             kwh = kw * hours * weight
             energy += kwh
-            cost += kwh * price
+            cost += kwh * (price or 0.0)  # an unknown price adds no cost
         return Planned(energy_kwh=round(energy, 4), cost=round(cost, 4))
 
     loads = {}

@@ -532,3 +532,47 @@ async def test_the_car_s_charge_decides_what_it_needs(
     with pytest.raises(LoadConfigError) as caught:
         parse_load("x", {**car, "car_battery_kwh": None})
     assert caught.value.field == "car_battery_kwh"
+
+
+async def test_a_rejected_price_does_not_stop_the_night(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A price rejected at 01:00Z: the car is planned around the hole.
+
+    The hole is never shown as a price, and fills when the API corrects it.
+    """
+    hole = datetime(2020, 9, 28, 1, 0, tzinfo=UTC)
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    octopus.patches[hole] = {"value_inc_vat": None}
+    entry = await set_up(hass, (CAR, "car"), (BATTERY, "battery"))
+    plan = entry.runtime_data.plan
+    car = planned_on(entry, "car")
+    assert len(car) == 4
+    assert hole not in car
+    schedule = plan.data
+    index = schedule.index(hole)
+    assert schedule.prices[index] is None
+    assert schedule.slot_starts[-1] > hole  # the horizon goes past the hole
+    assert schedule.loads["battery"].modes[index] == "charge_only"
+    slots = {
+        datetime.fromisoformat(slot["start"]): slot["price"] for slot in _slots(hass)
+    }
+    assert slots[hole] is None
+    # The API corrects the record: the hole fills and the plan is made again.
+    octopus.patches.clear()
+    plans = async_capture_events(hass, EVENT_PLAN_UPDATED)
+    later = EVENING + timedelta(minutes=20)
+    freezer.move_to(later)
+    async_fire_time_changed(hass, later)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert plan.data.prices[plan.data.index(hole)] is not None
+    assert plans
+
+
+def _slots(hass: HomeAssistant) -> list[dict[str, Any]]:
+    state = hass.states.get(entity(hass, "sensor", "HEMS_planned_cost_total"))
+    return list(state.attributes["slots"])
