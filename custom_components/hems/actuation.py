@@ -2,6 +2,7 @@
 
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from homeassistant.const import (
@@ -13,6 +14,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
 
 from .actuators import (
     ActuatorError,
@@ -168,6 +170,83 @@ class HatRelay:
                 await self.hass.async_add_executor_job(relay.close)
 
 
+POWER_PREFIX = "power:"
+
+
+def power_state(kw: float) -> str:
+    """Return the state that asks a battery for ``kw`` (+ charging, - discharging)."""
+    return f"{POWER_PREFIX}{kw:+.3f}"
+
+
+@dataclass(kw_only=True)
+class EntityNumber:
+    """A battery inverter's power setpoint as a number or input_number entity.
+
+    Writes are kept few, so the inverter's flash is not worn: a new setpoint
+    is written only when it differs from the last one by more than ``step_kw``
+    and ``min_interval_s`` have passed since the last write, except that a
+    change of direction (charge, hold, discharge) is written at once.
+    """
+
+    hass: HomeAssistant
+    entity_id: str
+    unit: str = "W"
+    charge_positive: bool = True
+    min_interval_s: float = 300.0
+    step_kw: float = 0.1
+    _written_kw: float | None = field(default=None, init=False)
+    _written_at: datetime | None = field(default=None, init=False)
+    writes: int = field(default=0, init=False)
+
+    @property
+    def description(self) -> str:
+        """Name the entity."""
+        return self.entity_id
+
+    async def async_apply(self, state: str, *, context: Context | None = None) -> None:
+        """Write the setpoint (in the entity's unit and sign) when it is due."""
+        if not state.startswith(POWER_PREFIX):
+            raise ActuationError(f"{self.entity_id} takes a power, not {state!r}")
+        _available_state(self.hass, self.entity_id)
+        kw = float(state.removeprefix(POWER_PREFIX))
+        now = dt_util.utcnow()
+        if not self._due(kw, now):
+            return
+        value = kw if self.charge_positive else -kw
+        if self.unit == "W":
+            value *= 1000
+        domain = self.entity_id.split(".", 1)[0]
+        try:
+            await self.hass.services.async_call(
+                domain,
+                "set_value",
+                {"entity_id": self.entity_id, "value": round(value, 3)},
+                blocking=True,
+                context=context,
+            )
+        except HomeAssistantError as err:
+            raise ActuationError(f"{self.entity_id}: {err}") from err
+        self._written_kw, self._written_at = kw, now
+        self.writes += 1
+
+    def _due(self, kw: float, now: datetime) -> bool:
+        last = self._written_kw
+        if last is None or self._written_at is None:
+            return True
+        if abs(kw - last) <= self.step_kw:
+            return False
+
+        def direction(value: float) -> int:
+            return 0 if abs(value) <= self.step_kw else (1 if value > 0 else -1)
+
+        if direction(kw) != direction(last):
+            return True
+        return (now - self._written_at).total_seconds() >= self.min_interval_s
+
+    async def async_close(self) -> None:
+        """Nothing to release."""
+
+
 def _available_state(hass: HomeAssistant, entity_id: str) -> str:
     """Return an entity's state; raise if it is missing or cannot be switched now.
 
@@ -209,6 +288,15 @@ def build_actuator(hass: HomeAssistant, actuator: Actuator) -> LoadActuator:
                     channel=int(actuator.channel or 0),
                     board=I2cBoard(actuator.board or I2cBoard.REGISTER_PER_CHANNEL),
                 ),
+            )
+        case ActuatorKind.NUMBER:
+            return EntityNumber(
+                hass=hass,
+                entity_id=str(actuator.entity_id),
+                unit=actuator.unit,
+                charge_positive=actuator.charge_positive,
+                min_interval_s=actuator.min_interval_s,
+                step_kw=actuator.step_kw,
             )
         case ActuatorKind.NONE:
             return NoActuator()

@@ -38,6 +38,7 @@ class ActuatorKind(StrEnum):
     GPIO = "gpio"  # a relay HAT pin through RPi.GPIO
     I2C = "i2c"  # a relay HAT channel through smbus2
     SELECT = "select"  # a battery inverter's mode select / input_select
+    NUMBER = "number"  # a battery inverter's power setpoint number / input_number
     NONE = "none"  # planned and shown only
 
 
@@ -58,6 +59,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "car_battery_kwh": (1, 250, " kWh"),
     "target_soc": (1, 100, " %"),
     "charger_efficiency": (0.5, 1, ""),
+    "min_interval_s": (0, 3600, " s"),
+    "step_kw": (0.01, 10, " kW"),
 }
 
 # English texts of the error keys (the translations live in strings.json).
@@ -91,6 +94,12 @@ MESSAGES = {
     "true_or_false": "choose on or off, got {value}",
     "unknown_choice": "choose one of {choices}, got {value}",
     "settings_needed": "settings are needed, got {value}",
+    "power_needs_number": (
+        "a battery driven by power needs a number entity for its setpoint"
+    ),
+    "modes_need_select": (
+        "a battery driven by modes needs a select entity for its mode"
+    ),
 }
 
 
@@ -117,6 +126,18 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."  # noqa: PLR2004
 
 
+BATTERY_MODES = ("normal", "charge_only", "force_charge")
+ALL_BATTERY_MODES = (*BATTERY_MODES, "force_discharge")
+NUMBER_DOMAINS = ("number", "input_number")
+
+
+class BatteryControl(StrEnum):
+    """How the inverter is told what to do."""
+
+    MODES = "modes"  # a mode per half-hour (select)
+    POWER = "power"  # a charge/discharge setpoint (number)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Actuator:
     """How to switch a load; only the fields of its kind are set."""
@@ -130,6 +151,11 @@ class Actuator:
     channel: int | None = None
     board: str | None = None
     options: Mapping[str, str] | None = None  # battery mode -> select option
+    # A power setpoint (number): its unit, sign and how often it may change.
+    unit: str = "W"
+    charge_positive: bool = True
+    min_interval_s: float = 300.0
+    step_kw: float = 0.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +225,9 @@ class BatteryConfig:
     efficiency: float
     min_soc_kwh: float
     soc_entity: str | None
+    control: BatteryControl = BatteryControl.MODES
+    # The modes the inverter offers (force_discharge only where it has one).
+    modes: tuple[str, ...] = BATTERY_MODES
     actuator: Actuator
 
 
@@ -316,7 +345,6 @@ def parse_profile(value: Any) -> tuple[float, ...]:
 _ENTITY_ID = re.compile(r"^(?P<domain>[a-z0-9_]+)\.[a-z0-9_]+$")
 SWITCH_DOMAINS = ("switch", "input_boolean", "light")
 SELECT_DOMAINS = ("select", "input_select")
-BATTERY_MODES = ("normal", "charge_only", "force_charge")
 
 
 def _entity(data: Mapping[str, Any], domains: tuple[str, ...]) -> str:
@@ -407,6 +435,29 @@ def _relay(kind: ActuatorKind, data: Mapping[str, Any]) -> Actuator:
     )
 
 
+def _number_actuator(data: Mapping[str, Any]) -> Actuator:
+    """Return a battery power setpoint: a number in W or kW, with its sign."""
+    entity_id = _entity(data, NUMBER_DOMAINS)
+    unit = data.get("unit", "W")
+    if unit not in ("W", "kW"):
+        raise LoadConfigError(
+            "actuator.unit", "unknown_choice", choices="W, kW", value=repr(unit)
+        )
+    positive = data.get("charge_positive", True)
+    if not isinstance(positive, bool):
+        raise LoadConfigError(
+            "actuator.charge_positive", "true_or_false", value=repr(positive)
+        )
+    return Actuator(
+        kind=ActuatorKind.NUMBER,
+        entity_id=entity_id,
+        unit=unit,
+        charge_positive=positive,
+        min_interval_s=_number(data, "min_interval_s", default=300.0),
+        step_kw=_number(data, "step_kw", default=0.1),
+    )
+
+
 def parse_actuator(data: Mapping[str, Any] | None) -> Actuator:
     """Parse and check an actuator's settings; errors name the field."""
     if not data:
@@ -440,8 +491,14 @@ def parse_actuator(data: Mapping[str, Any] | None) -> Actuator:
             return Actuator(
                 kind=kind,
                 entity_id=entity_id,
-                options={mode: str(options[mode]) for mode in BATTERY_MODES},
+                options={
+                    mode: str(options[mode])
+                    for mode in ALL_BATTERY_MODES
+                    if isinstance(options.get(mode), str) and options.get(mode)
+                },
             )
+        case ActuatorKind.NUMBER:
+            return _number_actuator(data)
         case ActuatorKind.GPIO | ActuatorKind.I2C:
             return _relay(kind, data)
 
@@ -453,6 +510,7 @@ def _battery(
     min_soc = _number(data, "min_soc_kwh", default=0.0)
     if min_soc >= capacity:
         raise LoadConfigError("min_soc_kwh", "reserve_too_high", capacity=capacity)
+    control, modes = _battery_control(data, actuator)
     return BatteryConfig(
         id=load_id,
         name=name,
@@ -463,8 +521,47 @@ def _battery(
         efficiency=_number(data, "efficiency"),
         min_soc_kwh=min_soc,
         soc_entity=_optional_entity(data, "soc_entity"),
+        control=control,
+        modes=modes,
         actuator=actuator,
     )
+
+
+def _battery_control(
+    data: Mapping[str, Any], actuator: Actuator
+) -> tuple[BatteryControl, tuple[str, ...]]:
+    """Return how the battery is driven and the modes its inverter offers."""
+    try:
+        control = BatteryControl(data.get("control", BatteryControl.MODES))
+    except ValueError:
+        raise LoadConfigError(
+            "control",
+            "unknown_choice",
+            choices="modes, power",
+            value=repr(data.get("control")),
+        ) from None
+    if control is BatteryControl.POWER:
+        if actuator.kind not in (ActuatorKind.NUMBER, ActuatorKind.NONE):
+            raise LoadConfigError("actuator", "power_needs_number")
+        return control, ()
+    if actuator.kind not in (ActuatorKind.SELECT, ActuatorKind.NONE):
+        raise LoadConfigError("actuator", "modes_need_select")
+    offered = tuple(data.get("modes") or BATTERY_MODES)
+    unknown = [mode for mode in offered if mode not in ALL_BATTERY_MODES]
+    if unknown or "normal" not in offered:
+        raise LoadConfigError(
+            "modes",
+            "unknown_choice",
+            choices=", ".join(ALL_BATTERY_MODES),
+            value=repr(offered),
+        )
+    if actuator.kind is ActuatorKind.SELECT and actuator.options is not None:
+        missing = [mode for mode in offered if mode not in actuator.options]
+        if missing:
+            raise LoadConfigError(
+                "actuator.options", "options_needed", modes=", ".join(missing)
+            )
+    return control, tuple(mode for mode in ALL_BATTERY_MODES if mode in offered)
 
 
 def parse_load(load_id: str, data: Mapping[str, Any]) -> LoadConfig:

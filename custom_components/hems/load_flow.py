@@ -22,8 +22,11 @@ import probatio
 
 from .actuators import I2cBoard
 from .load_config import (
+    ALL_BATTERY_MODES,
+    BATTERY_MODES,
     WET_GOODS,
     ActuatorKind,
+    BatteryControl,
     CycleConfig,
     LoadConfigError,
     LoadKind,
@@ -32,7 +35,6 @@ from .load_config import (
     parse_time,
     round_window,
 )
-from .planner import BatteryMode
 from .profiles import MEASURED_PROFILES
 
 CUSTOM_PROFILE = "custom"
@@ -41,6 +43,7 @@ ACTUATOR_STEPS = {
     ActuatorKind.GPIO: "gpio_actuator",
     ActuatorKind.I2C: "i2c_actuator",
     ActuatorKind.SELECT: "select_actuator",
+    ActuatorKind.NUMBER: "number_actuator",
     ActuatorKind.NONE: "no_actuator",
 }
 
@@ -159,6 +162,21 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                             domain=["sensor", "number", "input_number"]
                         )
                     ),
+                    probatio.Required(
+                        "control", default=BatteryControl.MODES.value
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[control.value for control in BatteryControl],
+                            translation_key="battery_control",
+                        )
+                    ),
+                    probatio.Optional("modes"): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(ALL_BATTERY_MODES),
+                            multiple=True,
+                            translation_key="battery_modes",
+                        )
+                    ),
                 }
             )
 
@@ -197,6 +215,19 @@ ACTUATOR_SCHEMAS = {
             probatio.Required("entity_id"): EntitySelector(
                 EntitySelectorConfig(domain=["select", "input_select"])
             )
+        }
+    ),
+    "number_actuator": probatio.Schema(
+        {
+            probatio.Required("entity_id"): EntitySelector(
+                EntitySelectorConfig(domain=["number", "input_number"])
+            ),
+            probatio.Required("unit", default="W"): SelectSelector(
+                SelectSelectorConfig(options=["W", "kW"])
+            ),
+            probatio.Required("charge_positive", default=True): BooleanSelector(),
+            probatio.Required("min_interval_s", default=300): _number(1, "s"),
+            probatio.Required("step_kw", default=0.1): _number(0.01, "kW"),
         }
     ),
 }
@@ -319,8 +350,9 @@ class LoadSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Ask how the load is switched."""
+        power = self._data.get("control") == BatteryControl.POWER.value
         kinds = (
-            [ActuatorKind.SELECT, ActuatorKind.NONE]
+            [ActuatorKind.NUMBER if power else ActuatorKind.SELECT, ActuatorKind.NONE]
             if self._kind is LoadKind.BATTERY
             else [
                 ActuatorKind.ENTITY,
@@ -375,6 +407,14 @@ class LoadSubentryFlow(ConfigSubentryFlow):
             "i2c_actuator", ActuatorKind.I2C, user_input
         )
 
+    async def async_step_number_actuator(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Drive the battery's power through a number entity (a setpoint)."""
+        return await self._async_actuator_form(
+            "number_actuator", ActuatorKind.NUMBER, user_input
+        )
+
     async def async_step_select_actuator(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
@@ -421,13 +461,13 @@ class LoadSubentryFlow(ConfigSubentryFlow):
         self, kind: ActuatorKind, actuator: dict[str, Any]
     ) -> dict[str, Any]:
         """Validate an actuator's settings; return them normalised."""
-        if kind in (ActuatorKind.ENTITY, ActuatorKind.SELECT):
+        if kind in (ActuatorKind.ENTITY, ActuatorKind.SELECT, ActuatorKind.NUMBER):
             entity_id = actuator["entity_id"]
             if self.hass.states.get(entity_id) is None:
                 raise LoadConfigError(
                     "actuator.entity_id", "entity_not_found", value=entity_id
                 )
-            if kind is ActuatorKind.ENTITY:
+            if kind is not ActuatorKind.SELECT:  # its options come next
                 parse_actuator(actuator)
             return actuator
         if kind is ActuatorKind.I2C:
@@ -446,15 +486,20 @@ class LoadSubentryFlow(ConfigSubentryFlow):
     async def async_step_select_options(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Map the battery's three modes to the entity's options."""
+        """Map the modes the inverter offers to the entity's options."""
         actuator = self._data["actuator"]
         state = self.hass.states.get(actuator["entity_id"])
         options = list(state.attributes.get("options", [])) if state else []
         if user_input is not None:
             return self._async_finish({**actuator, "options": dict(user_input)})
         selector = SelectSelector(SelectSelectorConfig(options=options))
+        offered = self._data.get("modes") or list(BATTERY_MODES)
         schema = probatio.Schema(
-            {probatio.Required(mode.value): selector for mode in BatteryMode}
+            {
+                probatio.Required(mode): selector
+                for mode in ALL_BATTERY_MODES
+                if mode in offered
+            }
         )
         return self.async_show_form(
             step_id="select_options",

@@ -42,6 +42,7 @@ from .actuation import (
     EntitySwitch,
     LoadActuator,
     build_actuator,
+    power_state,
 )
 from .const import (
     CONF_BASE_LOAD,
@@ -66,6 +67,7 @@ from .diversion import Diverter, DivertLoad
 from .limit_report import limit_report
 from .load_config import (
     BatteryConfig,
+    BatteryControl,
     CycleConfig,
     InterruptibleConfig,
     LoadConfig,
@@ -905,12 +907,18 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         """Return what the load should be doing now, or None to leave it alone."""
         state = self.state.load(load.id)
         if state.override is not None and state.override.until > now:
+            if isinstance(load, BatteryConfig) and load.control is BatteryControl.POWER:
+                return _mode_as_power(load, state.override.state)
             return state.override.state
         if not state.automatic:
             return None
         schedule = self.data
         index = schedule.index(now) if schedule else None
         if isinstance(load, BatteryConfig):
+            if load.control is BatteryControl.POWER:
+                plan = schedule.loads.get(load.id) if schedule else None
+                kw = plan.kw[index] if plan and plan.kw and index is not None else 0.0
+                return power_state(kw)
             return self._battery_mode(load, schedule, index)
         if isinstance(load, CycleConfig):
             return self._cycle_start(load, schedule, now)
@@ -1055,3 +1063,12 @@ def _parse_stored(raw: Any) -> tuple[tuple[ControlState, Schedule | None], list[
         except ValueError as err:
             dropped.append(f"{err} (a new plan is made)")
     return (state, schedule), dropped
+
+
+def _mode_as_power(load: BatteryConfig, mode: str) -> str:
+    """Return the setpoint a mode override means for a power-driven battery."""
+    if mode == "force_charge":
+        return power_state(load.charge_kw)
+    if mode == "force_discharge":
+        return power_state(-load.discharge_kw)
+    return power_state(0.0)  # hold (and "normal": no setpoint to follow)

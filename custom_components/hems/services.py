@@ -13,8 +13,13 @@ import probatio
 
 from .actuation import OFF, ON
 from .const import DOMAIN
-from .load_config import BatteryConfig, InterruptibleConfig, LoadConfig
-from .planner import BatteryMode
+from .load_config import (
+    ALL_BATTERY_MODES,
+    BatteryConfig,
+    BatteryControl,
+    InterruptibleConfig,
+    LoadConfig,
+)
 from .price_data import slot_start
 from .prices import SLOT
 
@@ -33,9 +38,7 @@ ATTR_BY = "by"
 OVERRIDE_SCHEMA = probatio.Schema(
     {
         probatio.Required(ATTR_ENTITY_ID): cv.entity_id,
-        probatio.Required(ATTR_STATE): probatio.In(
-            [ON, OFF, *(mode.value for mode in BatteryMode)]
-        ),
+        probatio.Required(ATTR_STATE): probatio.In([ON, OFF, *ALL_BATTERY_MODES]),
         probatio.Optional(ATTR_UNTIL): cv.datetime,
     }
 )
@@ -110,8 +113,13 @@ async def _async_replan(call: ServiceCall) -> None:
 async def _async_override(call: ServiceCall) -> None:
     coordinator, load = _resolve(call.hass, call.data[ATTR_ENTITY_ID])
     state = call.data[ATTR_STATE]
-    is_mode = state in {mode.value for mode in BatteryMode}
-    if isinstance(load, BatteryConfig) != is_mode:
+    is_mode = state in ALL_BATTERY_MODES
+    offered = (
+        load.modes
+        if isinstance(load, BatteryConfig) and load.control is BatteryControl.MODES
+        else ALL_BATTERY_MODES
+    )
+    if isinstance(load, BatteryConfig) != is_mode or (is_mode and state not in offered):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="wrong_state",

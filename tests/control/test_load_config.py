@@ -151,7 +151,7 @@ def test_wet_goods_and_battery() -> None:
         (
             {"kind": "immersion", "power_kw": 3, "hours": 2, "actuator": {"type": "x"}},
             "actuator.type",
-            "choose one of entity, gpio, i2c, select, none, got 'x'",
+            "choose one of entity, gpio, i2c, select, number, none, got 'x'",
         ),
     ],
 )

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -576,3 +577,68 @@ async def test_a_rejected_price_does_not_stop_the_night(
 def _slots(hass: HomeAssistant) -> list[dict[str, Any]]:
     state = hass.states.get(entity(hass, "sensor", "HEMS_planned_cost_total"))
     return list(state.attributes["slots"])
+
+
+async def test_a_battery_driven_by_power_gets_few_setpoint_writes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """A number setpoint in W, discharge negative; small changes not written."""
+    assert await async_setup_component(
+        hass,
+        "input_number",
+        {"input_number": {"inverter_power": {"min": -5000, "max": 5000, "step": 1}}},
+    )
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    battery = {
+        **BATTERY,
+        "control": "power",
+        "actuator": {
+            "type": "number",
+            "entity_id": "input_number.inverter_power",
+            "unit": "W",
+            "charge_positive": True,
+            "min_interval_s": 600,
+            "step_kw": 0.1,
+        },
+    }
+    entry = await set_up(hass, (CAR, "car"), (battery, "battery"))
+    plan = entry.runtime_data.plan
+    actuator = plan.actuators["battery"]
+    schedule = plan.data
+    slot = datetime(2020, 9, 27, 16, 0, tzinfo=UTC)
+    written = []
+    while slot < datetime(2020, 9, 28, 7, tzinfo=UTC):
+        await tick(hass, freezer, slot)
+        kw = schedule.loads["battery"].kw[schedule.index(slot)]
+        value = float(hass.states.get("input_number.inverter_power").state)
+        written.append((kw, value))
+        slot += SLOT
+
+    def direction(kw: float) -> int:
+        return 0 if abs(kw) <= 0.1 else (1 if kw > 0 else -1)
+
+    # A change of direction (charge, hold, discharge) is written at once, in W.
+    for (before, _), (kw, value) in itertools.pairwise(written):
+        if direction(kw) != direction(before):
+            assert value == pytest.approx(kw * 1000, abs=1e-6)
+    assert any(value < 0 for _, value in written)  # the house is covered
+    # Fewer writes than the plan's changes of more than 0.1 kW.
+    changes = sum(
+        abs(kw - before) > 0.1 for (before, _), (kw, _) in itertools.pairwise(written)
+    )
+    assert 1 <= actuator.writes <= changes + 1
+    # An override to force discharge is the inverter's full discharge power.
+    await hass.services.async_call(
+        DOMAIN,
+        "override",
+        {
+            "entity_id": entity(hass, "switch", "battery_automatic"),
+            "state": "force_discharge",
+        },
+        blocking=True,
+    )
+    assert float(hass.states.get("input_number.inverter_power").state) == -2000

@@ -437,3 +437,74 @@ def test_every_error_has_a_translation() -> None:
     for key, text in errors.items():
         wanted = set(re.findall(r"{(\w+)}", MESSAGES[key]))
         assert set(re.findall(r"{(\w+)}", text)) <= wanted, key
+
+
+async def test_battery_by_power_or_with_force_discharge(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """A battery driven by a power setpoint, and one whose inverter can sell."""
+    hass.states.async_set("number.inverter_power", "0", {"min": -5000, "max": 5000})
+    flow = await start(hass, entry, "battery")
+    battery = {
+        "name": "Battery",
+        "capacity_kwh": 5.2,
+        "charge_kw": 2.5,
+        "discharge_kw": 2.5,
+        "efficiency": 0.9,
+        "min_soc_kwh": 0.5,
+        "soc_entity": "sensor.battery_soc",
+    }
+    result = await configure(hass, flow["flow_id"], {**battery, "control": "power"})
+    assert result["menu_options"] == ["number_actuator", "no_actuator"]
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "number_actuator"})
+    result = await configure(
+        hass,
+        flow["flow_id"],
+        {
+            "entity_id": "number.inverter_power",
+            "unit": "kW",
+            "charge_positive": False,
+            "min_interval_s": 120,
+            "step_kw": 0.2,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    hass.states.async_set(
+        "select.inverter_mode",
+        "Self use",
+        {"options": ["Self use", "Hold", "Grid charge", "Export"]},
+    )
+    flow = await start(hass, entry, "battery")
+    modes = ["normal", "charge_only", "force_charge", "force_discharge"]
+    result = await configure(
+        hass, flow["flow_id"], {**battery, "name": "Second", "modes": modes}
+    )
+    result = await configure(hass, flow["flow_id"], {"next_step_id": "select_actuator"})
+    result = await configure(
+        hass, flow["flow_id"], {"entity_id": "select.inverter_mode"}
+    )
+    assert result["step_id"] == "select_options"
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert fields == set(modes)
+    result = await configure(
+        hass,
+        flow["flow_id"],
+        {
+            "normal": "Self use",
+            "charge_only": "Hold",
+            "force_charge": "Grid charge",
+            "force_discharge": "Export",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    plan = entry.runtime_data.plan
+    loads = {load.name: load for load in plan.loads.values()}
+    assert loads["Battery"].control == "power"
+    assert loads["Second"].modes == tuple(modes)
+    select = er.async_get(hass).async_get_entity_id(
+        "select", DOMAIN, f"{loads['Second'].id}_battery_mode"
+    )
+    assert hass.states.get(select).attributes["options"] == modes
