@@ -241,4 +241,6 @@ def test_export_prices_and_solar_get_columns(browser: Browser) -> None:
     assert first.locator("td.pv").inner_text() == "1.5"
     headers = page.locator("hems-plan-card table.plan >> nth=0 >> th").all_inner_texts()
     assert any(header.startswith("export") for header in headers)
+    assert page.locator("hems-plan-card svg.chart path.pv-line").count() == 1
+    assert "solar forecast" in page.locator("hems-plan-card .chart-legend").inner_text()
     page.close()

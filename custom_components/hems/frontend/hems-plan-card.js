@@ -539,7 +539,8 @@ class HemsPlanCard extends HTMLElement {
       stack.covered = stack.gross - stack.net;
       return stack;
     });
-    const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((stack) => stack.gross)) * 1.1;
+    const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((stack) => stack.gross),
+      ...model.slots.map((slot) => slot.pv || 0)) * 1.1;
     const priceValues = [...priceAt.values()];
     const pMin = Math.min(0, ...priceValues);
     const pMax = Math.max(1, ...priceValues) * 1.08;
@@ -592,6 +593,16 @@ class HemsPlanCard extends HTMLElement {
       grid += `${grid ? "L" : "M"}${f(x(start))},${f(yK(stacks[i].net))}H${f(x(start + slotMs))}`;
     });
     if (grid) out.push(`<path class="grid-import" d="${grid}"/>`);
+    // The solar forecast (kW), where there is one.
+    let sun = "";
+    starts.forEach((start) => {
+      const index = planIndex.get(start);
+      const pv = index === undefined ? null : model.slots[index].pv;
+      if (pv === null || pv === undefined) return;
+      sun += `${sun ? "L" : "M"}${f(x(start))},${f(yK(pv))}H${f(x(start + slotMs))}`;
+    });
+    const hasSun = model.slots.some((slot) => (slot.pv || 0) > 0);
+    if (hasSun) out.push(`<path class="pv-line" d="${sun}"/>`);
 
     // A battery charging from the grid (its power is not in the plan): a strip
     // along the bottom of its half-hours.
@@ -665,6 +676,7 @@ class HemsPlanCard extends HTMLElement {
       ...strips.map((load) => `<span><i class="strip" style="background:${load.color}"></i>${escapeHtml(load.name)} charges from the grid</span>`),
       ...(stacks.some((stack) => stack.covered > 1e-9) ? [`<span><i class="covered"></i>covered by the battery</span>`] : []),
       `<span><i class="import"></i>from the grid (kW)</span>`,
+      ...(model.slots.some((slot) => (slot.pv || 0) > 0) ? [`<span><i class="pv"></i>solar forecast (kW)</span>`] : []),
       ...(model.limitKw ? [`<span><i class="limit"></i>import limit</span>`] : []),
     ].join("");
     box.innerHTML = `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"
@@ -741,7 +753,8 @@ const STYLES = `
   .breakdown { color: var(--secondary-text-color); }
   svg .battery-covered { opacity: 0.9; }
   svg .grid-import { fill: none; stroke: var(--primary-text-color); stroke-width: 1.5; }
-  svg .kw-zero { stroke: var(--secondary-text-color); stroke-width: 1; }
+  svg .pv-line { fill: none; stroke: #fbc02d; stroke-width: 2; stroke-dasharray: 5 3; }
+  .legend i.pv { height: 0; border-top: 2px dashed #fbc02d; }
   .legend i.covered { background: repeating-linear-gradient(135deg, var(--secondary-text-color) 0 2px, transparent 2px 4px); }
   .legend i.import { height: 0; border-top: 2px solid var(--primary-text-color); }
   .plan td.load.charge, .key.charge { background: color-mix(in srgb, var(--c, #00897b) 45%, transparent); }
