@@ -92,6 +92,18 @@ def _price_description(
     )
 
 
+# What exported energy earns, when the options name an export price source.
+EXPORT_SENSORS: tuple[HemsPriceSensorEntityDescription, ...] = (
+    _price_description(
+        "current_export_price",
+        _price(lambda data, now: data.slot_at(now)),
+        state_class=SensorStateClass.MEASUREMENT,
+    ),
+    _price_description(
+        "next_export_price", _price(lambda data, now: data.next_slot(now))
+    ),
+)
+
 SENSORS: tuple[HemsPriceSensorEntityDescription, ...] = (
     _price_description(
         "current_price",
@@ -128,6 +140,10 @@ async def async_setup_entry(
     async_add_entities(
         HemsPriceSensor(coordinator, description) for description in SENSORS
     )
+    if (export := entry.runtime_data.export_prices) is not None:
+        async_add_entities(
+            HemsPriceSensor(export, description) for description in EXPORT_SENSORS
+        )
     plan = entry.runtime_data.plan
     async_add_entities(TotalSensor(plan, description) for description in TOTAL_SENSORS)
     async_add_entities(site_sensors(entry.runtime_data.solar, entry.runtime_data.house))

@@ -75,6 +75,9 @@ async def test_a_fixed_rate_is_paid_for_every_half_hour(
     assert result["errors"] == {"export_rate": "export_rate_range"}
     await _export_options(hass, entry, {"export_source": "fixed", "export_rate": 15.0})
     assert {slot["export_price"] for slot in _slots(hass)} == {15.0}
+    sensor = hass.states.get(entity(hass, "sensor", "HEMS_current_export_price"))
+    assert float(sensor.state) == 15.0
+    assert sensor.attributes["unit_of_measurement"] == "p/kWh"
 
 
 async def test_export_entities_are_checked(
