@@ -7,6 +7,7 @@ added, and none fails for want of its packages or the network.
 """
 
 import re
+import time
 
 import pytest
 
@@ -28,8 +29,24 @@ def test_onboarding_leaves_no_error_in_the_log(home_assistant: HomeAssistant) ->
     assert problems == [], home_assistant.log_tail(80)
 
 
+SETTLING = {"not_loaded", "setup_in_progress"}
+
+
+def _settled_entries(home_assistant: HomeAssistant) -> list[dict[str, object]]:
+    """Config entries once none is still being set up (HA sets them up in turn)."""
+    deadline = time.monotonic() + 60
+    while True:
+        entries: list[dict[str, object]] = home_assistant.api(
+            "GET", "/api/config/config_entries/entry"
+        )
+        states = {entry["state"] for entry in entries}
+        if states.isdisjoint(SETTLING) or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.5)
+
+
 def test_onboarding_adds_no_integration(home_assistant: HomeAssistant) -> None:
-    entries = home_assistant.api("GET", "/api/config/config_entries/entry")
+    entries = _settled_entries(home_assistant)
     domains = {entry["domain"] for entry in entries}
     assert "hems" in domains
     assert domains.isdisjoint(ONBOARDING_DEFAULTS), domains
