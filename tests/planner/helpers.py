@@ -55,7 +55,7 @@ def all_decisions(problem: Problem) -> Iterator[Decisions]:
                 start_choices.append((load.id, list(allowed) if allowed else [None]))
             case Battery():
                 mode_choices.append(
-                    (load.id, list(itertools.product(list(BatteryMode), repeat=count)))
+                    (load.id, list(itertools.product(list(load.modes), repeat=count)))
                 )
     for ons in itertools.product(*(rows for _, rows in on_choices)):
         for starts in itertools.product(*(rows for _, rows in start_choices)):
@@ -192,7 +192,7 @@ def plain_dp(problem: Problem, *, best_effort: bool = False) -> float | None:
                     if battery is not None and priced[t]:
                         steps = [
                             battery_step(battery, mode, soc, demand, dt)
-                            for mode in BatteryMode
+                            for mode in battery.modes
                         ]
                     for grid, new_soc in steps:
                         net = demand + grid

@@ -76,12 +76,14 @@ def problems(draw: st.DrawFn, *, with_battery: bool | None = None) -> Problem:
         )
     if has_battery:
         capacity = draw(st.sampled_from([1.0, 2.0, 5.0]))
+        soc = draw(st.sampled_from([0.0, 0.3, 1.0])) * capacity
+        min_soc = draw(st.sampled_from([0.0, 0.2])) * capacity
         loads.append(
             Battery(
                 id="b",
                 capacity_kwh=capacity,
-                soc_kwh=draw(st.sampled_from([0.0, 0.3, 1.0])) * capacity,
-                min_soc_kwh=draw(st.sampled_from([0.0, 0.2])) * capacity,
+                soc_kwh=max(soc, min_soc),  # below its reserve is an input error
+                min_soc_kwh=min_soc,
                 charge_kw=draw(st.sampled_from([0.0, 1.0, 3.0])),
                 discharge_kw=draw(st.sampled_from([0.5, 1.0, 3.0])),
                 efficiency=draw(st.sampled_from([1.0, 0.9, 0.75])),

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+import math
+from typing import Literal
 
 
 class BatteryMode(StrEnum):
@@ -15,14 +17,23 @@ class BatteryMode(StrEnum):
     FORCE_CHARGE = "force_charge"
     NORMAL = "normal"
     CHARGE_ONLY = "charge_only"
+    FORCE_DISCHARGE = "force_discharge"
+
+
+DEFAULT_MODES = (BatteryMode.NORMAL, BatteryMode.CHARGE_ONLY, BatteryMode.FORCE_CHARGE)
+type Control = Literal["modes", "power"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Slot:
-    """One slot of the horizon; ``price`` is ``None`` while it is not known."""
+    """One slot of the horizon; ``price`` is ``None`` while it is not known.
+
+    ``export_price`` is what exported energy earns, p/kWh (``None``: nothing).
+    """
 
     start: datetime
     price: float | None
+    export_price: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -61,7 +72,12 @@ class CycleLoad:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Battery:
-    """A home battery steered through :class:`BatteryMode` per slot."""
+    """A home battery: a :class:`BatteryMode` per slot, or a power setpoint.
+
+    ``control="modes"``: the planner picks one of ``modes`` per slot and the
+    inverter behaves as the mode says; ``control="power"``: any charge or
+    discharge power per slot (``modes`` is then unused).
+    """
 
     id: str
     capacity_kwh: float
@@ -70,6 +86,8 @@ class Battery:
     charge_kw: float
     discharge_kw: float
     efficiency: float = 1.0
+    control: Control = "modes"
+    modes: tuple[BatteryMode, ...] = DEFAULT_MODES
 
 
 type Load = InterruptibleLoad | CycleLoad | Battery
@@ -84,6 +102,8 @@ class Problem:
     base_load_kw: tuple[float, ...] | float = 0.0
     import_limit_kw: float | None = None
     loads: tuple[Load, ...] = ()
+    pv_kw: tuple[float, ...] | float = 0.0
+    export_limit_kw: float | None = None
 
     @property
     def slot_hours(self) -> float:
@@ -113,6 +133,49 @@ class Problem:
         return [float(self.base_load_kw)] * len(self.slots)
 
     @property
+    def pv_kwh(self) -> list[float]:
+        """Forecast PV generation of every slot, kWh."""
+        if isinstance(self.pv_kw, tuple):
+            return [kw * self.slot_hours for kw in self.pv_kw]
+        return [float(self.pv_kw) * self.slot_hours] * len(self.slots)
+
+    @property
+    def export_prices(self) -> list[float]:
+        """Export price of every slot, p/kWh (0 where none, or unpriced)."""
+        return [
+            0.0
+            if slot.price is None or slot.export_price is None
+            else slot.export_price
+            for slot in self.slots
+        ]
+
+    @property
+    def export_cap_kwh(self) -> float:
+        """Most energy a slot may export, kWh (``inf`` without an export limit)."""
+        if self.export_limit_kw is None:
+            return math.inf
+        return self.export_limit_kw * self.slot_hours
+
+    @property
+    def has_pv(self) -> bool:
+        """Whether any slot has PV generation."""
+        pv = self.pv_kw
+        return any(kw > 0 for kw in pv) if isinstance(pv, tuple) else pv > 0
+
+    @property
+    def can_export(self) -> bool:
+        """Whether any plan can export: PV, or a battery that may discharge to the grid.
+
+        Without, every plan imports in every slot and the semantics are those
+        of a house without PV (net import = demand + charge - discharge >= 0).
+        """
+        return self.has_pv or any(
+            isinstance(load, Battery)
+            and (load.control == "power" or BatteryMode.FORCE_DISCHARGE in load.modes)
+            for load in self.loads
+        )
+
+    @property
     def end(self) -> datetime:
         """End of the last slot."""
         return self.slots[-1].start + self.slot_length
@@ -120,11 +183,17 @@ class Problem:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Decisions:
-    """What every load does: on/off per slot, a cycle start slot, battery modes."""
+    """What every load does: on/off per slot, a cycle start, the battery's steering.
+
+    A mode-controlled battery has a mode per slot (``mode``), a
+    power-controlled one a setpoint per slot (``power``, kW at the battery's
+    grid side: + charging, - discharging).
+    """
 
     on: Mapping[str, tuple[bool, ...]] = field(default_factory=dict)
     start: Mapping[str, int | None] = field(default_factory=dict)
     mode: Mapping[str, tuple[BatteryMode, ...]] = field(default_factory=dict)
+    power: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -149,6 +218,10 @@ class Plan:
     soc_kwh: tuple[float, ...]
     explain: Mapping[str, Explanation]
     method: str
+    import_kwh: tuple[float, ...] = ()
+    export_kwh: tuple[float, ...] = ()
+    curtailed_kwh: tuple[float, ...] = ()
+    sun: str = ""  # what the sun does in the plan (empty without PV)
     limit_violation_kwh: float = 0.0
     notes: tuple[str, ...] = ()
     seconds: float = 0.0

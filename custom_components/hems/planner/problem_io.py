@@ -7,7 +7,9 @@ from typing import Any
 
 from .errors import ProblemError
 from .models import (
+    DEFAULT_MODES,
     Battery,
+    BatteryMode,
     CycleLoad,
     InterruptibleLoad,
     Load,
@@ -18,7 +20,15 @@ from .models import (
 )
 from .validation import MAX_MAGNITUDE, validate_problem
 
-_TOP = {"slot_minutes", "slots", "base_load_kw", "import_limit_kw", "loads"}
+_TOP = {
+    "slot_minutes",
+    "slots",
+    "base_load_kw",
+    "import_limit_kw",
+    "loads",
+    "pv_kw",
+    "export_limit_kw",
+}
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type: (required, optional)
     "interruptible": (
         {"id", "type", "power_kw", "slots"},
@@ -27,7 +37,7 @@ _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type: (required, optional)
     "cycle": ({"id", "type", "profile_kwh"}, {"window", "max_cost"}),
     "battery": (
         {"id", "type", "capacity_kwh", "soc_kwh", "charge_kw", "discharge_kw"},
-        {"min_soc_kwh", "efficiency"},
+        {"min_soc_kwh", "efficiency", "control", "modes"},
     ),
 }
 
@@ -143,8 +153,22 @@ def _load(value: Any, field: str) -> Load:
             window=_window(obj.get("window"), f"{field}.window"),
             max_cost=_optional_number(obj.get("max_cost"), f"{field}.max_cost"),
         )
+    control = obj.get("control", "modes")
+    if control not in {"modes", "power"}:
+        raise ProblemError(
+            f"{field}.control", f"must be 'modes' or 'power', got {show(control)}"
+        )
+    modes: tuple[BatteryMode, ...] = DEFAULT_MODES
+    if "modes" in obj:
+        if control == "power":
+            raise ProblemError(
+                f"{field}.modes", "power control takes a setpoint, not modes"
+            )
+        modes = _modes(obj["modes"], f"{field}.modes")
     return Battery(
         id=load_id,
+        control=control,
+        modes=modes,
         capacity_kwh=_number(obj["capacity_kwh"], f"{field}.capacity_kwh"),
         soc_kwh=_number(obj["soc_kwh"], f"{field}.soc_kwh"),
         min_soc_kwh=_number(obj.get("min_soc_kwh", 0.0), f"{field}.min_soc_kwh"),
@@ -154,6 +178,25 @@ def _load(value: Any, field: str) -> Load:
     )
 
 
+def _modes(value: Any, field: str) -> tuple[BatteryMode, ...]:
+    known = {str(mode) for mode in BatteryMode}
+    modes: list[BatteryMode] = []
+    for i, raw in enumerate(_list(value, field)):
+        if not isinstance(raw, str) or raw not in known:
+            raise ProblemError(
+                f"{field}[{i}]",
+                f"unknown mode {show(raw)} ({', '.join(sorted(known))})",
+            )
+        modes.append(BatteryMode(raw))
+    return tuple(modes)
+
+
+def _per_slot(value: Any, field: str) -> float | tuple[float, ...]:
+    if isinstance(value, list):
+        return tuple(_number(v, f"{field}[{i}]") for i, v in enumerate(value))
+    return _number(value, field)
+
+
 def parse_problem(data: Any) -> Problem:
     """Build and validate a :class:`Problem` from decoded JSON."""
     obj = _object(data, "problem")
@@ -161,23 +204,22 @@ def parse_problem(data: Any) -> Problem:
     slots = []
     for i, raw in enumerate(_list(obj["slots"], "slots")):
         item = _object(raw, f"slots[{i}]")
-        _keys(item, {"start", "price"}, set(), f"slots[{i}]")
+        _keys(item, {"start", "price"}, {"export_price"}, f"slots[{i}]")
         slots.append(
             Slot(
                 start=_time(item["start"], f"slots[{i}].start"),
                 price=_optional_number(item["price"], f"slots[{i}].price"),
+                export_price=_optional_number(
+                    item.get("export_price"), f"slots[{i}].export_price"
+                ),
             )
         )
-    base_raw = obj.get("base_load_kw", 0.0)
-    base: float | tuple[float, ...]
-    if isinstance(base_raw, list):
-        base = tuple(_number(v, f"base_load_kw[{i}]") for i, v in enumerate(base_raw))
-    else:
-        base = _number(base_raw, "base_load_kw")
     problem = Problem(
         slot_minutes=_integer(obj.get("slot_minutes", 30), "slot_minutes"),
         slots=tuple(slots),
-        base_load_kw=base,
+        base_load_kw=_per_slot(obj.get("base_load_kw", 0.0), "base_load_kw"),
+        pv_kw=_per_slot(obj.get("pv_kw", 0.0), "pv_kw"),
+        export_limit_kw=_optional_number(obj.get("export_limit_kw"), "export_limit_kw"),
         import_limit_kw=_optional_number(obj.get("import_limit_kw"), "import_limit_kw"),
         loads=tuple(
             _load(raw, f"loads[{i}]")
@@ -227,28 +269,42 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
                     }
                 )
             case Battery():
-                loads.append(
-                    {
-                        "id": load.id,
-                        "type": "battery",
-                        "capacity_kwh": load.capacity_kwh,
-                        "soc_kwh": load.soc_kwh,
-                        "min_soc_kwh": load.min_soc_kwh,
-                        "charge_kw": load.charge_kw,
-                        "discharge_kw": load.discharge_kw,
-                        "efficiency": load.efficiency,
-                    }
-                )
+                battery: dict[str, Any] = {
+                    "id": load.id,
+                    "type": "battery",
+                    "capacity_kwh": load.capacity_kwh,
+                    "soc_kwh": load.soc_kwh,
+                    "min_soc_kwh": load.min_soc_kwh,
+                    "charge_kw": load.charge_kw,
+                    "discharge_kw": load.discharge_kw,
+                    "efficiency": load.efficiency,
+                }
+                if load.control != "modes":
+                    battery["control"] = load.control
+                elif tuple(load.modes) != DEFAULT_MODES:
+                    battery["modes"] = [str(mode) for mode in load.modes]
+                loads.append(battery)
     base = problem.base_load_kw
-    return {
+    result: dict[str, Any] = {
         "slot_minutes": problem.slot_minutes,
-        "slots": [
-            {"start": format_time(s.start), "price": s.price} for s in problem.slots
-        ],
+        "slots": [_slot_json(s) for s in problem.slots],
         "base_load_kw": list(base) if isinstance(base, tuple) else base,
         "import_limit_kw": problem.import_limit_kw,
         "loads": loads,
     }
+    pv = problem.pv_kw
+    if problem.has_pv:
+        result["pv_kw"] = list(pv) if isinstance(pv, tuple) else pv
+    if problem.export_limit_kw is not None:
+        result["export_limit_kw"] = problem.export_limit_kw
+    return result
+
+
+def _slot_json(slot: Slot) -> dict[str, Any]:
+    item: dict[str, Any] = {"start": format_time(slot.start), "price": slot.price}
+    if slot.export_price is not None:
+        item["export_price"] = slot.export_price
+    return item
 
 
 def _round(value: float) -> float:
@@ -270,6 +326,10 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                     if start is None
                     else format_time(problem.slots[start].start)
                 }
+            case Battery() if load.control == "power":
+                loads[load.id] = {
+                    "power_kw": [_round(kw) for kw in plan.decisions.power[load.id]]
+                }
             case Battery():
                 loads[load.id] = {
                     "mode": [str(m) for m in plan.decisions.mode[load.id]]
@@ -288,6 +348,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 else _round(plan.relative_gap),
                 "limit_violation_kwh": _round(plan.limit_violation_kwh),
                 "notes": list(plan.notes),
+                "sun": plan.sun,
             },
             "loads": {
                 load_id: {
@@ -302,5 +363,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         },
         "slots": [format_time(s.start) for s in problem.slots],
         "net_import_kw": [_round(kw) for kw in plan.net_import_kw],
+        "import_kwh": [_round(kwh) for kwh in plan.import_kwh],
+        "export_kwh": [_round(kwh) for kwh in plan.export_kwh],
+        "curtailed_kwh": [_round(kwh) for kwh in plan.curtailed_kwh],
         "soc_kwh": [_round(s) for s in plan.soc_kwh],
     }

@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 import math
 
 from .errors import ProblemError
-from .models import Battery, CycleLoad, InterruptibleLoad, Problem, Window
+from .models import (
+    DEFAULT_MODES,
+    Battery,
+    BatteryMode,
+    CycleLoad,
+    InterruptibleLoad,
+    Problem,
+    Window,
+)
 
 MAX_SLOT_MINUTES = 24 * 60
 # Bound of every number (p/kWh, kW, kWh, p): far beyond any household, and
@@ -81,6 +89,8 @@ def _slots(problem: Problem) -> None:
         _utc(slot.start, f"slots[{i}].start")
         if slot.price is not None:  # None: not known yet
             _finite(slot.price, f"slots[{i}].price")
+        if slot.export_price is not None:
+            _finite(slot.export_price, f"slots[{i}].export_price")
         if i and slot.start != problem.slots[i - 1].start + length:
             expected = problem.slots[i - 1].start + length
             raise ProblemError(
@@ -90,20 +100,26 @@ def _slots(problem: Problem) -> None:
             )
 
 
-def _site(problem: Problem) -> None:
-    base = problem.base_load_kw
-    if isinstance(base, tuple):
-        if len(base) != len(problem.slots):
+def _per_slot(values: tuple[float, ...] | float, problem: Problem, field: str) -> None:
+    """Check a number or one number per slot, each >= 0."""
+    if isinstance(values, tuple):
+        if len(values) != len(problem.slots):
             raise ProblemError(
-                "base_load_kw",
-                f"has {len(base)} values for {len(problem.slots)} slots",
+                field, f"has {len(values)} values for {len(problem.slots)} slots"
             )
-        for i, value in enumerate(base):
-            _at_least(value, 0, f"base_load_kw[{i}]")
+        for i, value in enumerate(values):
+            _at_least(value, 0, f"{field}[{i}]")
     else:
-        _at_least(base, 0, "base_load_kw")
+        _at_least(values, 0, field)
+
+
+def _site(problem: Problem) -> None:
+    _per_slot(problem.base_load_kw, problem, "base_load_kw")
+    _per_slot(problem.pv_kw, problem, "pv_kw")
     if problem.import_limit_kw is not None:
         _positive(problem.import_limit_kw, "import_limit_kw")
+    if problem.export_limit_kw is not None:
+        _at_least(problem.export_limit_kw, 0, "export_limit_kw")
 
 
 def _interruptible(load: InterruptibleLoad, problem: Problem, field: str) -> None:
@@ -129,6 +145,37 @@ def _cycle(load: CycleLoad, problem: Problem, field: str) -> None:
         _finite(load.max_cost, f"{field}.max_cost")
 
 
+def _modes(load: Battery, field: str) -> None:
+    if load.control not in {"modes", "power"}:
+        raise ProblemError(
+            f"{field}.control", f"must be 'modes' or 'power', got {load.control!r}"
+        )
+    if load.control == "power":
+        if tuple(load.modes) != DEFAULT_MODES:
+            raise ProblemError(
+                f"{field}.modes", "power control takes a setpoint, not modes"
+            )
+        return
+    if not isinstance(load.modes, tuple) or not load.modes:
+        raise ProblemError(f"{field}.modes", "must be a non-empty list of modes")
+    known = {str(mode) for mode in BatteryMode}
+    seen: set[str] = set()
+    for i, mode in enumerate(load.modes):
+        if not isinstance(mode, str) or mode not in known:
+            raise ProblemError(
+                f"{field}.modes[{i}]",
+                f"unknown mode {mode!r} ({', '.join(sorted(known))})",
+            )
+        if mode in seen:
+            raise ProblemError(f"{field}.modes[{i}]", f"duplicate mode {mode!r}")
+        seen.add(mode)
+    if BatteryMode.CHARGE_ONLY not in seen:
+        raise ProblemError(
+            f"{field}.modes",
+            "must include charge_only (the battery holds in a slot without a price)",
+        )
+
+
 def _battery(load: Battery, field: str) -> None:
     _positive(load.capacity_kwh, f"{field}.capacity_kwh")
     for name in ("soc_kwh", "min_soc_kwh"):
@@ -136,11 +183,17 @@ def _battery(load: Battery, field: str) -> None:
         _at_least(value, 0, f"{field}.{name}")
         if value > load.capacity_kwh:
             raise ProblemError(f"{field}.{name}", "must not exceed capacity_kwh")
+    if load.soc_kwh < load.min_soc_kwh:
+        raise ProblemError(
+            f"{field}.soc_kwh",
+            f"must be >= min_soc_kwh {load.min_soc_kwh:g}, got {load.soc_kwh:g}",
+        )
     _at_least(load.charge_kw, 0, f"{field}.charge_kw")
     _at_least(load.discharge_kw, 0, f"{field}.discharge_kw")
     _positive(load.efficiency, f"{field}.efficiency")
     if load.efficiency > 1:
         raise ProblemError(f"{field}.efficiency", "must be <= 1")
+    _modes(load, field)
 
 
 def validate_problem(problem: Problem) -> None:
