@@ -587,7 +587,6 @@ def search(  # noqa: C901, PLR0915
         p_new: list[int] = []
         p_kwh: list[float] = []
         p_score: list[float] = []
-        p_floor: list[float] = []
         p_flags: list[tuple[bool, ...]] = []
         checked = 0
         for ki, key in enumerate(keys):
@@ -602,9 +601,6 @@ def search(  # noqa: C901, PLR0915
                 p_new.append(nid)
                 p_kwh.append(kwh)
                 p_score.append(move_score)
-                p_floor.append(
-                    bound.loads(t + 1, new_key) if bound is not None else 0.0
-                )
                 p_flags.append(flags)
         src = np.array(p_src, dtype=np.int64)
         lengths = (starts[1:] - starts[:-1])[src]
@@ -629,7 +625,12 @@ def search(  # noqa: C901, PLR0915
                 new_excess = new_excess + above
             else:
                 ok &= net <= limit + LIMIT_TOLERANCE_KWH
-        floor = np.array(p_floor)[pair[base]]
+        floors = (
+            np.array([bound.loads(t + 1, k) for k in new_index])
+            if bound is not None
+            else np.zeros(len(new_index))
+        )
+        floor = floors[np.array(p_new, dtype=np.int64)[pair[base]]]
         if values:
             f = values[t + 1]
             estimate = new_cost + np.interp(new_soc, f.xs, f.values) + floor
