@@ -8,10 +8,9 @@ import at p, export at e up to E, the rest curtailed at no cost (the excess
 above the import limit L weighted by W in best effort).  f is piecewise linear
 with breakpoints 0, -E and L: convex only when its slopes 0, e, p (, p + W)
 ascend, so not when export pays more than import or costs something under a
-limit.  The bound works with its convex lower envelope over the range of nets
-a plan can reach; a Lagrangian term min_n (f(n) - q n) needs only the
-breakpoints and the ends of that range (a linear function minus a piecewise
-linear one is least at one of them).
+limit.  The bound (:mod:`.lpbound`) prices import and export apart and adds
+the pieces of f's convex lower envelope over the nets a plan can reach where
+f is not convex there.
 """
 
 from dataclasses import dataclass
@@ -46,10 +45,6 @@ class SlotCost:
         """Return the ends of [lo, hi] and the breakpoints of f inside, ascending."""
         inner = [x for x in (-self.export_cap, 0.0, self.limit) if lo < x < hi]
         return [lo, *sorted(inner), hi] if hi > lo else [lo]
-
-    def least_minus(self, q: float, lo: float, hi: float) -> float:
-        """Min over n in [lo, hi] of f(n) - q n (the Lagrangian's slot term)."""
-        return min(self(x) - q * x for x in self.points(lo, hi))
 
     def least_split(  # noqa: PLR0917
         self,

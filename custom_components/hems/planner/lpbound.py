@@ -1,37 +1,34 @@
 """A Lagrangian lower bound on the cost to come, with multipliers from an LP.
 
-**Relaxation.**  Per slot t the net n_t = demand_t + ch_t - u_t - pv_t
-(demand: base and loads) costs f_t(n_t) (:mod:`.grid`: import, export up to
-the limit, curtailment, in best effort the weighted excess).  Every plan is a
-point of this LP: interruptible loads x[i,t] in [0, 1] with sum_t x[i,t] =
-count (forced slots at 1), cycle starts y[c,k] in [0, 1] with sum_k y[c,k] =
-1, a battery with charge ch_t in [0, C_t] and discharge u_t in [0, a],
-SoC' = SoC + eff*ch_t - u_t kept in [lo, cap] (lo = min(initial SoC, min SoC)),
-u_t <= demand_t + X (X = 0 unless the battery may export: force discharge
-never exceeds demand + export limit, normal discharge never exceeds the
-demand), n_t in [n_lo_t, n_hi_t] (the nets any plan can reach, the top capped
-by the import limit) at the cost of the convex lower envelope of f_t there.
-The simulator's battery is a special case of any power within its rates; C_t
-is the charge rate, in a slot without a price (where the battery holds) the PV
-surplus over the base load, and there is no discharge.
+**Relaxation.**  Every plan is a point of this LP at its cost: interruptible
+loads x[i,t] in [0, 1] with sum_t x[i,t] = count (forced slots at 1), cycle
+starts y[c,k] in [0, 1] with sum_k y[c,k] = 1, a battery with charge ch_t in
+[0, C_t] and discharge u_t in [0, a], SoC' = SoC + eff*ch_t - u_t kept in
+[lo, cap] (lo = min(initial SoC, min SoC)), u_t <= demand_t + X (X = 0 unless
+the battery may export: a normal discharge never exceeds the demand, a forced
+one demand + export limit); per slot import i, export x, curtailment k with
+i - x - k = demand + ch - u - pv (the net), i in [0, max(n_hi, 0)], x in
+[0, min(E, max(-n_lo, 0))], k in [0, pv] ([n_lo, n_hi]: the nets a plan can
+reach, the top capped by the import limit), i <= demand + ch (import feeds
+consumption only), x + k <= u + pv (only PV and discharge leave), at the cost
+p i - e x (+ the weighted excess in best effort), and where that cost f_t(net)
+(:mod:`.grid`) is not convex on [n_lo, n_hi], cost >= each piece of its
+convex envelope.  C_t is the charge rate; in a slot without a price (where
+the battery holds) the PV surplus over the base load, with no discharge.
 
-**Lagrangian.**  For any q_t (on the balance n_t = demand_t + ch_t - u_t -
-pv_t) and lambda_t >= 0 (on u_t <= demand_t + X) every plan costs at least
-
-    sum_t [min_n (f_t(n) - q_t n) + (q_t - lambda_t) demand_t - q_t pv_t
-           - lambda_t X] + sum_t [q_t ch_t - (q_t - lambda_t) u_t],
-
-the minimum over n in [n_lo_t, n_hi_t] (at a breakpoint of f_t or an end),
-because f_t(n_t) >= min_n (f_t(n) - q_t n) + q_t n_t and the lambda term
-is <= 0.  This separates: each load at its cheapest under the prices
-q - lambda (its own slots, its own starts), the battery alone with charge
-price q and discharge value q - lambda (a convex piecewise-linear function of
-the SoC, :func:`.bounds.relaxed_battery_values`), and constants.  The bound
-holds for *any* multipliers, so rounding in the LP cannot make it invalid; the
-LP's optimal duals make it equal the LP optimum at the start.  From a DP state
-(slot t, load progress, SoC) the same separation bounds the cost still to
-come.  Without PV and export, n_t >= 0 and f_t(n) = p_t n: q_t = p_t + mu_t
-with mu_t the dual of the import limit, the bound of a house without PV.
+**Lagrangian.**  For any q_t (balance), lambda_t >= 0 (discharge cap), mu_t,
+nu_t >= 0 (the two source rows) and rho >= 0 (envelope pieces) every plan
+costs at least: per slot the least of a linear function of (i, x, k) over
+their boxes (closed form), + each load at q - mu - lambda per kWh (its own
+slots, its own starts), + the battery alone with charge price q - mu and
+discharge value q + nu - lambda (a convex piecewise-linear function of the
+SoC, :func:`.bounds.relaxed_battery_values`), + constants, because every
+dualised row is an equality or is signed so its term is <= 0.  The bound
+holds for *any* such multipliers, so rounding in the LP cannot make it
+invalid; the LP's optimal duals make it equal the LP optimum at the start.
+From a DP state (slot t, load progress, SoC) the same separation bounds the
+cost still to come.  Without PV and export, x = k = 0 and i = net: the bound
+of a house without PV (q = p + the limit's dual).
 
 **Fixing.**  Forcing one more slot u into an interruptible load raises its
 part of the bound by kwh*(q_u - theta) (theta: the count-th cheapest q); a
