@@ -36,6 +36,7 @@ from custom_components.hems.planner.setpoints import as_setpoints
 from custom_components.hems.planner.simulate import simulate, simulate_detail
 
 from .helpers import all_decisions, at, brute_force, close, plain_dp
+from .test_budget import CountedBudget
 
 INF = float("inf")
 SETTINGS = {
@@ -405,3 +406,18 @@ def test_power_control_starts_from_the_best_mode_plan(case):
         sim = simulate_detail(problem, other)
         if limit_excess_kwh(problem, sim.net_import_kwh) <= 1e-9:
             assert result.bound <= sim.cost + 1e-6
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(sunny(max_slots=8, max_loads=3, battery=True), st.integers(1, 30))
+def test_a_stopped_search_proves_a_bound_below_the_optimum(problem, checks):
+    """Stopped after a few budget checks: a plan, and a bound <= the optimum."""
+    reference = plain_dp(problem)
+    if reference is None:
+        return
+    stopped = solve_dp(problem, budget=CountedBudget(checks))
+    assert stopped.bound <= reference + 1e-6
+    if stopped.decisions is not None:
+        sim = simulate_detail(problem, stopped.decisions)
+        if limit_excess_kwh(problem, sim.net_import_kwh) <= 1e-9:
+            assert sim.cost >= reference - 1e-6
