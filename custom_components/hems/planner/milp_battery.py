@@ -107,9 +107,9 @@ class _Terms:
 def _terms(b: Battery, site: Site, soc: Expr, lo: float, hi: float) -> _Terms:
     eff, cap, m = b.efficiency, b.capacity_kwh, b.min_soc_kwh
     room = soc.scaled(-1.0 / eff) + const(cap / eff)
-    return _Terms(
-        Bounded(room, (cap - hi) / eff, (cap - lo) / eff),
-        Bounded(soc - const(m), lo - m, hi - m),
+    return _Terms(  # one flow per slot: the SoC bounds keep it within both
+        Bounded(room, (cap - hi) / eff, (cap - lo) / eff, implied=True),
+        Bounded(soc - const(m), lo - m, hi - m, implied=True),
         constant(b.charge_kw * site.dt),
         constant(b.discharge_kw * site.dt),
     )
