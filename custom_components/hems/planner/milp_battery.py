@@ -8,7 +8,9 @@ charge_only (charge_only is 1 minus the others).  The simulator's flows are
 * PV charge: cp = max(0, min(surplus, C h, room)) when normal or charge_only
   (also in an unpriced slot, where the battery holds);
 * normal discharge: dn = max(0, min(-surplus, D h, SoC - min SoC)) when n;
-* force discharge: dq = max(0, min(D h, SoC - min SoC, E - surplus)) when q.
+* force discharge: dq = max(0, min(D h, SoC - min SoC, E - surplus)) when q;
+  with both, one column max(0, min(-surplus + E q, D h, SoC - min SoC)) when
+  n + q (without an export limit E is a constant making the term >= D h).
 
 At most one is non-zero (the modes exclude each other; normal charges only
 with a surplus and discharges only without), so the SoC after the slot is
@@ -157,10 +159,15 @@ def _mode_slot(
             matrix, hold if normal is None else hold + normal, [s, k.rate_in, room]
         )
     )
-    if normal is not None:
+    force = pick.get(BatteryMode.FORCE_DISCHARGE)
+    if normal is not None and force is not None:  # one flow: -S + (E or M) q
+        lift = site.export_cap if tail else k.rate_out.hi + max(0.0, s.hi)
+        reach = Bounded(lack.expr + force.scaled(lift), lack.lo, lack.hi + lift)
+        out.append(clamped_min(matrix, normal + force, [reach, k.rate_out, avail]))
+    elif normal is not None:
         out.append(clamped_min(matrix, normal, [lack, k.rate_out, avail]))
-    if BatteryMode.FORCE_DISCHARGE in pick:
-        out.append(clamped_min(matrix, pick[BatteryMode.FORCE_DISCHARGE], dq_terms))
+    elif force is not None:
+        out.append(clamped_min(matrix, force, dq_terms))
     return modes, [c for c in charge if c >= 0], [d for d in out if d >= 0]
 
 
