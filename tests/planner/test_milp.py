@@ -12,6 +12,7 @@ import numpy as np
 
 from custom_components.hems.planner import (
     Battery,
+    BatteryMode,
     Decisions,
     InterruptibleLoad,
     Problem,
@@ -114,3 +115,16 @@ def test_power_start_is_used_and_the_result_is_its_simulated_cost():
     assert close(simulate(problem, warm.decisions), warm.bound)
     assert close(warm.bound, cold.bound)
     assert warm.bound < simulate(problem, start) - 1.0
+
+
+def test_a_start_for_the_other_control_is_ignored():
+    problem = _power_problem(
+        [10.0, -5.0, 5.0, 30.0], [4.0, -1.0, 12.0, 8.0], [0, 4, 4, 0]
+    )
+    modes = Decisions(
+        on={"car": (True, False, False, False)},
+        mode={"b": (BatteryMode.CHARGE_ONLY,) * 4},
+    )
+    result = solve_milp(problem, start=modes)
+    assert result.optimal
+    assert close(result.bound, solve_milp(problem).bound)
