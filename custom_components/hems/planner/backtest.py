@@ -59,6 +59,7 @@ class DayResult:
     pv_kw: tuple[float, ...]
     hems_import_kw: tuple[float, ...]
     hems_export_kw: tuple[float, ...]
+    hems_curtailed_kw: tuple[float, ...]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -199,6 +200,7 @@ def _replay_day(
         pv_kw=tuple(kwh / h for kwh in short.pv_kwh),
         hems_import_kw=tuple(kwh / h for kwh in hems.import_kwh),
         hems_export_kw=tuple(kwh / h for kwh in hems.export_kwh),
+        hems_curtailed_kw=tuple(kwh / h for kwh in hems.curtailed_kwh),
     )
 
 
