@@ -3,7 +3,9 @@
 See docs/planner.md for the format.  Each local day D gets one problem: the
 horizon runs from the plan time (16:45, so from 17:00) to the end of the known
 prices (23:00 on D+1); the loads' daily windows are resolved in the household's
-time zone (DST aware) inside the committed day [17:00 D, 17:00 D+1).
+time zone (DST aware) inside the committed day [17:00 D, 17:00 D+1).  The
+site may have a PV array (a half-hourly profile per kWp), an export limit and
+a fixed export price.
 """
 
 import csv
