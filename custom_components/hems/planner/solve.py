@@ -12,7 +12,7 @@ from typing import Literal
 from .budget import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, Budget
 from .dp import quick_bound, solve_dp
 from .errors import InfeasibleError
-from .explain import explain
+from .explain import explain, sun_sentence
 from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
 from .firstplan import first_plan
 from .milp import solve_milp
@@ -27,6 +27,22 @@ type Solver = Literal["auto", "dp", "milp"]
 OPTIMAL_GAP_ABS = 1e-6  # pence: a smaller gap is rounding, the plan is optimal
 OPTIMAL_GAP_REL = 1e-7
 MILP_AFTER_DP_S = 1.0  # time needed to try the MILP after the DP ran out of memory
+
+
+def shares_the_sun(problem: Problem) -> bool:
+    """Whether loads may share PV surplus, so each one's best slots depend on others.
+
+    Without a battery a plan's net in a priced slot is base + loads - PV; where
+    the PV never exceeds the base load the net is >= 0 whatever the loads do,
+    it costs price x net and the loads' costs add up (no coupling).
+    """
+    dt = problem.slot_hours
+    return any(
+        on and sun > kw * dt
+        for on, sun, kw in zip(
+            problem.priced, problem.pv_kwh, problem.base_kw, strict=True
+        )
+    )
 
 
 def _within_limit(problem: Problem, net_import_kwh: tuple[float, ...]) -> bool:
@@ -45,11 +61,26 @@ def _objective(problem: Problem, outcome: Outcome) -> float:
     return sim.cost + weight * limit_excess_kwh(problem, sim.net_import_kwh)
 
 
+def _power_battery(problem: Problem) -> Battery | None:
+    return next(
+        (b for b in problem.loads if isinstance(b, Battery) and b.control == "power"),
+        None,
+    )
+
+
 def _after_dp(
     problem: Problem, found: Outcome, budget: Budget, *, best_effort: bool
 ) -> Outcome:
-    """When the DP ran out of memory with time left, let the MILP go on."""
-    if found.stopped != "memory" or budget.remaining_s() < MILP_AFTER_DP_S:
+    """Let the MILP go on from the DP's plan, if there is time left.
+
+    After the DP ran out of memory, or from the DP's best mode plan of a
+    power-controlled battery not proven optimal (the MILP steers the power).
+    """
+    power = _power_battery(problem)
+    modes_only = power is not None and found.stopped == "modes"
+    if not (found.stopped == "memory" or modes_only) or (
+        budget.remaining_s() < MILP_AFTER_DP_S
+    ):
         return found
     rest = Budget(budget.deadline, budget.memory_bytes, budget.baseline)
     more = solve_milp(
@@ -61,6 +92,10 @@ def _after_dp(
     )
     if more.weighted != found.weighted:  # pragma: no cover - the DP proved this
         return found
+    if power is not None and (
+        more.decisions is None or power.id not in more.decisions.power
+    ):  # this MILP does not steer power yet: keep the DP's plan and bound
+        return found
     better = _objective(problem, more) < _objective(problem, found)
     return Outcome(
         decisions=more.decisions if better else found.decisions,
@@ -69,6 +104,7 @@ def _after_dp(
         stopped=None if more.optimal else more.stopped,
         weighted=found.weighted,
         method="dp+milp",
+        after=found.stopped,
     )
 
 
@@ -86,7 +122,7 @@ def _coupled(
         start = None if first is None else first[0]
         return solve_milp(problem, best_effort=best_effort, budget=budget, start=start)
     found = solve_dp(problem, best_effort=best_effort, budget=budget, first=first)
-    if solver == "auto":
+    if solver == "auto" or _power_battery(problem) is not None:
         found = _after_dp(problem, found, budget, best_effort=best_effort)
     return found
 
@@ -123,8 +159,18 @@ def _proof(
         "memory": f"at its {memory_limit_mb:g} MB memory ceiling",
     }
     why = "the search stopped " + limits.get(outcome.stopped or "", "early")
+    if outcome.stopped == "modes":
+        why = (
+            "the power-controlled battery was planned by its modes (the best "
+            "mode plan as setpoints)"
+        )
     if outcome.method == "dp+milp":
-        why = f"the DP stopped {limits['memory']}, then the MILP " + limits.get(
+        first = (
+            "the DP planned the power-controlled battery by its modes"
+            if outcome.after == "modes"
+            else f"the DP stopped {limits['memory']}"
+        )
+        why = f"{first}, then the MILP " + limits.get(
             outcome.stopped or "", "stopped early"
         )
     if fallback:
@@ -174,7 +220,11 @@ def plan(
     decisions = independent_decisions(problem)
     sim = simulate_detail(problem, decisions)
     has_battery = any(isinstance(load, Battery) for load in problem.loads)
-    coupled = has_battery or not _within_limit(problem, sim.net_import_kwh)
+    coupled = (
+        has_battery
+        or shares_the_sun(problem)
+        or not _within_limit(problem, sim.net_import_kwh)
+    )
     if solver == "auto" and not coupled:
         outcome = Outcome(
             decisions=decisions, bound=sim.cost, optimal=True, method="fast"
@@ -216,6 +266,10 @@ def plan(
         soc_kwh=sim.soc_kwh,
         explain=explain(problem, decisions, sim),
         method=outcome.method,
+        import_kwh=sim.import_kwh,
+        export_kwh=sim.export_kwh,
+        curtailed_kwh=sim.curtailed_kwh,
+        sun=sun_sentence(problem, sim),
         limit_violation_kwh=excess if excess > LIMIT_TOLERANCE_KWH else 0.0,
         notes=tuple(notes),
         seconds=time.perf_counter() - began,
