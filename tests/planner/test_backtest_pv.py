@@ -76,7 +76,7 @@ def household(**changes: Any) -> Household:
 
 @cache
 def june() -> tuple[DayResult, ...]:
-    days = replay(household(), prices(), date(2020, 6, 1), date(2020, 6, 5))
+    days = replay(household(), prices(), date(2020, 6, 1), date(2020, 6, 2))
     return tuple(days)
 
 
@@ -94,7 +94,7 @@ def neso_kw_per_kwp(path: Path) -> dict[datetime, float]:
 
 def test_every_june_day_is_replayed_with_sun_export_and_curtailment() -> None:
     days = june()
-    assert [d.day for d in days] == [date(2020, 6, n) for n in range(1, 6)]
+    assert [d.day for d in days] == [date(2020, 6, 1), date(2020, 6, 2)]
     assert all(d.hems.pv_kwh > 5 for d in days)
     assert all(d.hems.export_kwh > 0 for d in days)
     assert sum(d.hems.curtailed_kwh for d in days) > 0.5
