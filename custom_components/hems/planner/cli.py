@@ -114,7 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_plan.set_defaults(func=_cmd_plan)
     p_bt = sub.add_parser("backtest", help="replay a price history day by day")
-    p_bt.add_argument("--prices", required=True, help="Agile CSV (valid_from_utc, ...)")
+    p_bt.add_argument(
+        "--prices",
+        required=True,
+        help="import price CSV (valid_from_utc and value_inc_vat or import_inc_vat)",
+    )
+    p_bt.add_argument(
+        "--price-column", help="the import price column (default: found as above)"
+    )
+    p_bt.add_argument(
+        "--export-prices",
+        help="export price CSV (valid_from_utc and export or value_inc_vat); "
+        "may be the --prices file when it holds both",
+    )
+    p_bt.add_argument(
+        "--export-column", help="the export price column (default: found as above)"
+    )
     p_bt.add_argument("--household", required=True, help="household YAML file")
     p_bt.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD, local)")
     p_bt.add_argument("--to", dest="date_to", help="last day (YYYY-MM-DD, local)")

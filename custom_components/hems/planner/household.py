@@ -3,11 +3,13 @@
 See docs/planner.md for the format.  Each local day D gets one problem: the
 horizon runs from the plan time (16:45, so from 17:00) to the end of the known
 prices (23:00 on D+1); the loads' daily windows are resolved in the household's
-time zone (DST aware) inside the committed day [17:00 D, 17:00 D+1).
+time zone (DST aware) inside the committed day [17:00 D, 17:00 D+1).  The
+site may have a PV array (a half-hourly profile per kWp), an export limit and
+a fixed export price.
 """
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 import math
 from pathlib import Path
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 from .errors import ProblemError
 from .models import Battery, CycleLoad, InterruptibleLoad, Load, Window
 from .problem_io import parse_problem, show
+from .pv_profile import PvArray, read_pv_profile
 from .user_files import shown, user_path
 from .validation import MAX_MAGNITUDE
 
@@ -26,6 +29,10 @@ _TOP = {
     "flat_price",
     "base_load_kw",
     "import_limit_kw",
+    "export_limit_kw",
+    "export_price",
+    "flat_export_price",
+    "pv",
     "profiles",
     "rules",
     "loads",
@@ -51,6 +58,10 @@ class Household:
     import_limit_kw: float | None
     discharge_above: float | None
     loads: tuple[LoadSpec, ...]
+    export_limit_kw: float | None = None
+    export_price: float | None = None  # a fixed export rate, p/kWh
+    flat_export_price: float = 0.0
+    pv: PvArray | None = None
 
     def day_start(self, day: date) -> datetime:
         """First slot after the plan time on ``day`` (UTC)."""
@@ -164,8 +175,10 @@ def _load(raw: Any, field: str, profiles: dict[str, tuple[float, ...]]) -> LoadS
     return LoadSpec(load=load, window=window)
 
 
-def _site(data: dict[Any, Any]) -> tuple[float | tuple[float, ...], float | None]:
-    """Return the base load and import limit, checked by the problem parser."""
+def _site(
+    data: dict[Any, Any],
+) -> tuple[float | tuple[float, ...], float | None, float | None]:
+    """Return the base load and the import and export limits, checked by the parser."""
     base = data.get("base_load_kw", 0.0)
     if isinstance(base, list) and len(base) != 48:  # noqa: PLR2004 - half-hours
         raise ProblemError("base_load_kw", "a list needs 48 half-hourly values")
@@ -175,15 +188,44 @@ def _site(data: dict[Any, Any]) -> tuple[float | tuple[float, ...], float | None
     ]
     site = {"slots": slots, "base_load_kw": base}
     site["import_limit_kw"] = data.get("import_limit_kw")
+    site["export_limit_kw"] = data.get("export_limit_kw")
     problem = parse_problem(site)
-    return problem.base_load_kw, problem.import_limit_kw
+    return problem.base_load_kw, problem.import_limit_kw, problem.export_limit_kw
+
+
+def _file(named: Any, base_dir: Path, field: str) -> Path:
+    """Return where a file named in the YAML is (relative to the YAML's folder)."""
+    if not isinstance(named, str) or not named:
+        raise ProblemError(field, f"must be a file name, got {show(named)}")
+    given = Path(named)
+    return user_path(given if given.is_absolute() else Path(shown(base_dir)) / given)
+
+
+def _pv(raw: Any, base_dir: Path) -> PvArray | None:
+    """Return the PV array: ``{kwp, profile, year}`` (``year`` optional)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not {"kwp", "profile"} <= set(raw):
+        raise ProblemError("pv", "needs kwp and profile (a half-hourly PV CSV)")
+    unknown = set(raw) - {"kwp", "profile", "year"}
+    if unknown:
+        raise ProblemError(f"pv.{min(map(str, unknown))}", "unknown field")
+    kwp = _number(raw["kwp"], "pv.kwp")
+    if kwp < 0:
+        raise ProblemError("pv.kwp", f"must be at least 0, got {kwp:g}")
+    year = raw.get("year")
+    if year is not None and (
+        isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999  # noqa: PLR2004
+    ):
+        raise ProblemError("pv.year", f"must be a year (1 to 9999), got {show(year)}")
+    per_kwp = read_pv_profile(_file(raw["profile"], base_dir, "pv.profile"))
+    return PvArray(kwp=kwp, per_kwp=per_kwp, year=year)
 
 
 def _profiles(named: Any, base_dir: Path) -> dict[str, tuple[float, ...]]:
     if not named:
         return {}
-    given = Path(str(named))
-    path = user_path(given if given.is_absolute() else Path(shown(base_dir)) / given)
+    path = _file(str(named), base_dir, "profiles")
     try:
         return read_profiles(path)
     except OSError as err:
@@ -204,7 +246,7 @@ def parse_household(data: Any, *, base_dir: Path) -> Household:
         if key not in _TOP:
             raise ProblemError(str(key), "unknown field")
     profiles = _profiles(data.get("profiles"), base_dir)
-    base, limit = _site(data)
+    base, limit, export_limit = _site(data)
     rules = data.get("rules") or {}
     if not isinstance(rules, dict) or set(rules) - {"battery_discharge_above"}:
         raise ProblemError("rules", "may only hold battery_discharge_above")
@@ -233,21 +275,21 @@ def parse_household(data: Any, *, base_dir: Path) -> Household:
         if above is None
         else _number(above, "rules.battery_discharge_above"),
         loads=loads,
+        export_limit_kw=export_limit,
+        export_price=None
+        if data.get("export_price") is None
+        else _number(data["export_price"], "export_price"),
+        flat_export_price=_number(
+            data.get("flat_export_price", 0.0), "flat_export_price"
+        ),
+        pv=_pv(data.get("pv"), base_dir),
     )
 
 
 def battery_with_soc(load: Load, soc: float) -> Load:
     """Return the battery with a new starting SoC (other loads unchanged)."""
     if isinstance(load, Battery):
-        return Battery(
-            id=load.id,
-            capacity_kwh=load.capacity_kwh,
-            soc_kwh=min(max(soc, 0.0), load.capacity_kwh),
-            min_soc_kwh=load.min_soc_kwh,
-            charge_kw=load.charge_kw,
-            discharge_kw=load.discharge_kw,
-            efficiency=load.efficiency,
-        )
+        return replace(load, soc_kwh=min(max(soc, 0.0), load.capacity_kwh))
     return load
 
 
