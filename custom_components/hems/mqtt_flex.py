@@ -31,8 +31,8 @@ def ack_topic(topic: str) -> str:
     return topic.rstrip("/") + ACK_SUFFIX
 
 
-def _fields(payload: Any) -> tuple[str, str, dict[str, Any]]:
-    """Return (id, action, event fields) of a message (raises `FlexEventError`)."""
+def _message(payload: Any) -> dict[str, Any]:
+    """Return the JSON object of a message (raises `FlexEventError`)."""
     if len(payload) > MAX_PAYLOAD:
         raise FlexEventError("payload", f"longer than {MAX_PAYLOAD} bytes")
     try:
@@ -41,14 +41,18 @@ def _fields(payload: Any) -> tuple[str, str, dict[str, Any]]:
         raise FlexEventError("payload", f"not JSON ({err})") from None
     if not isinstance(data, Mapping):
         raise FlexEventError("payload", "expected a JSON object")
-    fields = dict(data)
+    return dict(data)
+
+
+def _action(fields: dict[str, Any]) -> str:
+    """Remove and return the message's action (raises `FlexEventError`)."""
     event_id = fields.get("id")
     if not isinstance(event_id, str) or not event_id:
         raise FlexEventError("id", "is required (text)")
     action = fields.pop("action", "add")
     if action not in {"add", "cancel"}:
         raise FlexEventError("action", f"{action!r} is not 'add' or 'cancel'")
-    return event_id, str(action), fields
+    return str(action)
 
 
 class MqttFlex:
@@ -121,8 +125,9 @@ class MqttFlex:
         """Take in one message; return the answer."""
         event_id = ""
         try:
-            event_id, action, fields = _fields(payload)
-            if action == "cancel":
+            fields = _message(payload)
+            event_id = str(fields.get("id") or "")
+            if _action(fields) == "cancel":
                 key = f"{Source.MQTT}:{event_id}"
                 if key not in self.flex.records:
                     raise FlexEventError("id", f"no event {event_id!r}")  # noqa: TRY301
