@@ -3,8 +3,9 @@
 The household's real half-hours (tests/household.py) are imported into the
 recorder as the grid import meter's statistics; an accepted free-electricity
 event on Tuesday 27 October 2020 16:00-17:00 GMT is measured against the same
-local half-hours of the 10 weekdays before it (an hour earlier in UTC before the clock change
-of the 25th; those days have hourly statistics only: half the hour each).
+local half-hours of the 10 weekdays before it (an hour earlier in UTC before
+the clock change of the 25th; those days have hourly statistics only: half the
+hour each).
 The battery covers the house on those sunny evenings; on the 27th it is empty,
 so the house imports more than its baseline: delivered turn-up energy.
 """
