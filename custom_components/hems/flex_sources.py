@@ -124,10 +124,8 @@ class FlexSources:
     async def _async_offer_all(
         self, events: list[FlexEvent], problems: list[str], source: Source
     ) -> None:
-        """Offer what lies ahead; say what could not be read."""
+        """Offer what lies ahead; then say what could not be read."""
         now = dt_util.utcnow()
-        for problem in problems:
-            self.flex.refused(str(source), problem)
         for event in events:
             if event.end <= now:
                 continue  # a past session the scheme still lists
@@ -135,6 +133,8 @@ class FlexSources:
                 await self.flex.async_offer(event)
             except FlexEventError:
                 continue  # logged and raised as a repair issue by the manager
+        for problem in problems:
+            self.flex.refused(str(source), problem)
 
     async def _async_read_sessions(self, entity_id: str) -> None:
         state = self.hass.states.get(entity_id)
