@@ -13,16 +13,25 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import probatio
 
 from .flex_settings import (
+    CONF_CERT,
+    CONF_FINGERPRINT,
     CONF_FREE_ELECTRICITY,
+    CONF_KEY,
     CONF_LEVEL_UPLIFT,
     CONF_MQTT_TOPIC,
     CONF_PENCE_PER_POINT,
     CONF_POLICY,
+    CONF_POLL,
     CONF_SAVING_SESSIONS,
+    CONF_VEN_ID,
+    CONF_VEN_NAME,
+    CONF_VTN_URL,
     SECTION,
     Policy,
 )
@@ -56,6 +65,15 @@ def section_schema() -> dict[probatio.Marker, Any]:
                 EntitySelectorConfig(domain=["calendar", "event", "sensor"])
             ),
             probatio.Optional(CONF_MQTT_TOPIC): TextSelector(),
+            probatio.Optional(CONF_VTN_URL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            probatio.Optional(CONF_VEN_NAME): TextSelector(),
+            probatio.Optional(CONF_VEN_ID): TextSelector(),
+            probatio.Optional(CONF_CERT): TextSelector(),
+            probatio.Optional(CONF_KEY): TextSelector(),
+            probatio.Optional(CONF_FINGERPRINT): TextSelector(),
+            probatio.Optional(CONF_POLL): _number(1, "s"),
         }
     )
     return {probatio.Optional(SECTION): section(fields, {"collapsed": True})}

@@ -22,6 +22,15 @@ CONF_LEVEL_UPLIFT: Final = "level_uplift_p"
 CONF_SAVING_SESSIONS: Final = "saving_session_entity"
 CONF_FREE_ELECTRICITY: Final = "free_electricity_entity"
 CONF_MQTT_TOPIC: Final = "mqtt_topic"
+CONF_VTN_URL: Final = "openadr_vtn_url"
+CONF_VEN_NAME: Final = "openadr_ven_name"
+CONF_VEN_ID: Final = "openadr_ven_id"
+CONF_CERT: Final = "openadr_cert"
+CONF_KEY: Final = "openadr_key"
+CONF_FINGERPRINT: Final = "openadr_vtn_fingerprint"
+CONF_POLL: Final = "openadr_poll_seconds"
+
+DEFAULT_POLL_SECONDS: Final = 60
 
 
 class Policy(StrEnum):
@@ -42,6 +51,14 @@ class FlexSettings:
     saving_session_entity: str | None = None
     free_electricity_entity: str | None = None
     mqtt_topic: str | None = None
+    # OpenADR 2.0b VEN (openadr_ven.py): off without a VTN URL.
+    vtn_url: str | None = None
+    ven_name: str = "hems"
+    ven_id: str | None = None
+    cert: str | None = None  # PEM files: sign messages, TLS client certificate
+    key: str | None = None
+    vtn_fingerprint: str | None = None
+    poll_seconds: float = DEFAULT_POLL_SECONDS
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> FlexSettings:
@@ -60,6 +77,13 @@ class FlexSettings:
             saving_session_entity=_text(raw.get(CONF_SAVING_SESSIONS)),
             free_electricity_entity=_text(raw.get(CONF_FREE_ELECTRICITY)),
             mqtt_topic=_text(raw.get(CONF_MQTT_TOPIC)),
+            vtn_url=_text(raw.get(CONF_VTN_URL)),
+            ven_name=_text(raw.get(CONF_VEN_NAME)) or "hems",
+            ven_id=_text(raw.get(CONF_VEN_ID)),
+            cert=_text(raw.get(CONF_CERT)),
+            key=_text(raw.get(CONF_KEY)),
+            vtn_fingerprint=_text(raw.get(CONF_FINGERPRINT)),
+            poll_seconds=max(1.0, _number(raw.get(CONF_POLL), DEFAULT_POLL_SECONDS)),
         )
 
 

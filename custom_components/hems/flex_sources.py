@@ -34,6 +34,7 @@ from .flex import (
 from .flex_manager import FlexManager, Response
 from .flex_settings import FlexSettings
 from .mqtt_flex import MqttFlex
+from .openadr_ven import OpenAdrVen
 
 if TYPE_CHECKING:
     from . import HemsConfigEntry
@@ -85,6 +86,8 @@ class FlexSources:
         self._unsubs.append(self.flex.async_add_listener(self._join_accepted))
         if self.settings.mqtt_topic:
             self._unsubs.append(MqttFlex(self.hass, self.flex, self.settings).start())
+        if self.settings.vtn_url:
+            self._unsubs.append(OpenAdrVen(self.hass, self.flex, self.settings).start())
         return self._stop
 
     def _stop(self) -> None:
