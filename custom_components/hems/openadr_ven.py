@@ -7,9 +7,10 @@ often as the setting, and answers each event by the household's setting:
 ``optIn`` when accepted, ``optOut`` when declined, refused or not answered
 yet (a later answer of the household is sent as a new ``oadrCreatedEvent``).
 A telemetry report (``TELEMETRY_USAGE``, energy in Wh) gives the grid import
-metered during the latest accepted OpenADR event.  A VTN that cannot be
-reached is a repair issue and is tried again every few minutes; messages
-that cannot be read are logged by openleadr and ignored.
+metered during the latest accepted OpenADR event (resource ``grid_import``)
+and what it delivered against the baseline (resource ``delivered``).  A VTN
+that cannot be reached, or whose answers cannot be read, is a repair issue;
+registration is tried again every 5 minutes.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
-from .flex import FlexEventError, Source, read_event
+from .flex import Delivery, FlexEventError, Source, read_event
 from .flex_manager import FlexManager, Response
 from .flex_settings import FlexSettings
 
@@ -112,17 +113,21 @@ class OpenAdrVen:
         )
         client.add_handler("on_event", self._async_on_event)
         client.add_handler("on_update_event", self._async_on_event)
-        client.add_report(
-            callback=self._metered_wh,
-            resource_id="grid_import",
-            measurement="energy_real",
-            unit="Wh",
-            report_name="TELEMETRY_USAGE",
-            sampling_rate=SamplingRate(
-                min_period=REPORT_MIN, max_period=REPORT_MAX, on_change=False
-            ),
-            report_duration=timedelta(hours=24),
-        )
+        for resource, reading in (
+            ("grid_import", self._metered_wh),
+            ("delivered", self._delivered_wh),
+        ):
+            client.add_report(
+                callback=reading,
+                resource_id=resource,
+                measurement="energy_real",
+                unit="Wh",
+                report_name="TELEMETRY_USAGE",
+                sampling_rate=SamplingRate(
+                    min_period=REPORT_MIN, max_period=REPORT_MAX, on_change=False
+                ),
+                report_duration=timedelta(hours=24),
+            )
         return client
 
     async def _async_run(self) -> None:
@@ -225,18 +230,25 @@ class OpenAdrVen:
                 )
             )
 
-    def _metered_wh(self) -> float:
-        """Return the grid import (Wh) metered in the latest accepted OpenADR event."""
+    def _latest(self) -> Delivery | None:
+        """Return the figures of the latest accepted OpenADR event measured."""
         measured = [
             record
             for record in self.flex.records.values()
             if record.event.source is Source.OPENADR
             and record.response is Response.ACCEPTED
             and record.delivery is not None
-            and record.delivery.metered_kwh is not None
         ]
         if not measured:
-            return 0.0
-        last = max(measured, key=lambda record: record.event.start)
-        assert last.delivery is not None  # noqa: S101 - filtered above
-        return round((last.delivery.metered_kwh or 0.0) * 1000, 1)
+            return None
+        return max(measured, key=lambda record: record.event.start).delivery
+
+    def _metered_wh(self) -> float:
+        """Return the grid import (Wh) metered in the latest accepted event."""
+        latest = self._latest()
+        return round((latest.metered_kwh or 0.0) * 1000, 1) if latest else 0.0
+
+    def _delivered_wh(self) -> float:
+        """Return the energy (Wh) the latest accepted event delivered so far."""
+        latest = self._latest()
+        return round((latest.delivered_kwh or 0.0) * 1000, 1) if latest else 0.0

@@ -100,7 +100,10 @@ class Vtn:
         min_sampling_interval: timedelta,
         max_sampling_interval: timedelta,
     ) -> tuple[Callable[[Any], None], timedelta]:
-        return self.reports.append, min_sampling_interval
+        def received(data: Any) -> None:
+            self.reports.append((resource_id, data))
+
+        return received, min_sampling_interval
 
     def opted(self, ven_id: str, event_id: str, opt_type: str) -> None:
         """Record the VEN's first answer to an event."""
@@ -187,8 +190,14 @@ async def test_the_ven_takes_part_by_the_households_setting(
     assert tariff is not None
     assert schedule.prices[index] == pytest.approx(tariff.value + 20, abs=1e-3)
     # Telemetry: the VEN reports its metered usage (Wh) to the VTN.
-    await until(lambda: bool(vtn.reports), seconds=40)
-    assert vtn.reports[0][0][1] == 0.0  # nothing metered yet: the event is ahead
+    await until(
+        lambda: (
+            {resource for resource, _ in vtn.reports} == {"grid_import", "delivered"}
+        ),
+        seconds=40,
+    )
+    # Nothing metered or delivered yet: the event is ahead.
+    assert {data[0][1] for _, data in vtn.reports} == {0.0}
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
 
