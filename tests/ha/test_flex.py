@@ -270,3 +270,50 @@ async def test_saving_sessions_of_octopus_energy_are_offered_and_joined(
     schedule = entry.runtime_data.plan.data
     price = schedule.prices[schedule.slot_starts.index(slot)]
     assert price == pytest.approx(real_price(slot) + 200, abs=1e-3)
+
+
+async def test_a_damaged_event_store_keeps_what_it_can(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    hass_storage: dict[str, Any],
+) -> None:
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    good = {
+        "event": {
+            "id": "kept",
+            "source": "mqtt",
+            "direction": "up",
+            "start": "2020-09-27T20:00:00+00:00",
+            "end": "2020-09-27T21:00:00+00:00",
+            "asks": [
+                {
+                    "start": "2020-09-27T20:00:00+00:00",
+                    "end": "2020-09-27T21:00:00+00:00",
+                    "price": 0.0,
+                }
+            ],
+        },
+        "response": "accepted",
+        "received": "2020-09-27T15:00:00+00:00",
+        "decided_by": "household",
+    }
+    bad = good | {"event": good["event"] | {"id": "bad", "direction": "left"}}
+    hass_storage["hems.HEMS.flex"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "hems.HEMS.flex",
+        "data": {"records": [good, bad, "junk"]},
+    }
+    entry = await set_up(hass)
+    records = entry.runtime_data.flex.records
+    assert set(records) == {"mqtt:kept"}
+    assert records["mqtt:kept"].decided_by == "household"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "storage_hems.HEMS.flex")
+    assert issue is not None
+    assert "2 part(s) dropped" in issue.translation_placeholders["problem"]
+    # The accepted free hour is in the plan's prices at once.
+    schedule = entry.runtime_data.plan.data
+    slot = datetime(2020, 9, 27, 20, tzinfo=UTC)
+    assert schedule.prices[schedule.slot_starts.index(slot)] == 0
