@@ -1,7 +1,9 @@
 """hems: plans flexible loads into the cheapest half-hours of a dynamic tariff."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry
@@ -24,6 +26,10 @@ from .const import (
 )
 from .coordinator import HemsPriceCoordinator
 from .export_settings import ExportSettings, ExportSource
+from .flex_manager import FlexManager
+from .flex_settings import FlexSettings
+from .flex_sources import async_follow_flex_sources
+from .flex_usage import async_grid_import
 from .frontend import async_register_card
 from .load_changes import (
     LoadBook,
@@ -68,6 +74,8 @@ class HemsRuntimeData:
     house: HouseLoadCoordinator
     # What exported energy earns (None: nothing).
     export_prices: HemsPriceCoordinator | None = None
+    # Turn-down and turn-up events (flex_manager.py).
+    flex: FlexManager
 
 
 type HemsConfigEntry = ConfigEntry[HemsRuntimeData]
@@ -138,6 +146,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     await house.async_restore()
     plan = HemsPlanCoordinator(hass, entry, prices, load_configs(hass, entry))
     plan.base_load_at = house.base_load_at
+    flex = await _async_flex(hass, entry, plan)
     house.plan = plan
     await plan.async_config_entry_first_refresh()
     solar = SolarCoordinator(hass, entry)
@@ -158,8 +167,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
         solar=solar,
         house=house,
         export_prices=export_prices,
+        flex=flex,
     )
     _link_inputs(hass, entry)
+    entry.async_on_unload(async_follow_flex_sources(hass, entry, flex))
 
     if isinstance(source, EntityRatesSource):
 
@@ -178,6 +189,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await plan.async_start()
     return True
+
+
+async def _async_flex(
+    hass: HomeAssistant, entry: HemsConfigEntry, plan: HemsPlanCoordinator
+) -> FlexManager:
+    """Restore the flexibility events; accepted ones change the planned prices."""
+
+    def usage(start: datetime, end: datetime) -> Any:
+        return async_grid_import(hass, start, end)
+
+    flex = FlexManager(
+        hass,
+        entry.entry_id,
+        lambda: FlexSettings.from_options(entry.options),
+        usage,
+    )
+    await flex.async_load()
+    entry.async_on_unload(flex.async_shutdown)
+    plan.flex_prices = flex.adjust
+
+    @callback
+    def _replan() -> None:
+        hass.async_create_task(plan.async_request_replan())
+
+    flex.on_prices_changed = _replan
+    return flex
 
 
 def _link_inputs(hass: HomeAssistant, entry: HemsConfigEntry) -> None:

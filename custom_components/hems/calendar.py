@@ -12,6 +12,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
+from .flex_entities import calendar_events
+from .flex_manager import FlexManager
 from .load_config import BatteryConfig
 from .load_entity import HemsPlanEntity
 from .price_data import slot_start
@@ -29,13 +31,17 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the plan calendar."""
-    async_add_entities([PlanCalendar(entry.runtime_data.plan, PLAN)])
+    calendar = PlanCalendar(entry.runtime_data.plan, PLAN)
+    calendar.flex = entry.runtime_data.flex
+    async_add_entities([calendar])
 
 
 class PlanCalendar(HemsPlanEntity, CalendarEntity):
     """Planned runs of every load."""
 
     entity_description: CalendarEntityDescription
+    # Flexibility events are shown too (flex_entities.py).
+    flex: FlexManager | None = None
 
     def _events(self) -> list[CalendarEvent]:
         """Return the runs that happened (as booked) and those planned from now."""
@@ -87,6 +93,8 @@ class PlanCalendar(HemsPlanEntity, CalendarEntity):
                         uid=f"{load.id}-{first.isoformat()}",
                     )
                 )
+        if self.flex is not None:
+            events.extend(calendar_events(self.flex))
         return sorted(
             events, key=lambda event: (event.start_datetime_local, event.summary)
         )

@@ -54,6 +54,7 @@ from .export_flow import (
     async_check_section as async_check_export,
     section_schema as export_section_schema,
 )
+from .flex_flow import section_schema as flex_section_schema
 from .load_flow import LoadSubentryFlow
 from .prices import (
     REGIONS,
@@ -348,6 +349,7 @@ class HemsOptionsFlow(OptionsFlow):
                 probatio.Optional(CONF_ACCOUNT_NUMBER): TextSelector(),
                 **section_schema(),
                 **export_section_schema(),
+                **flex_section_schema(),
             }
         )
         return self.async_show_form(

@@ -55,4 +55,5 @@ async def async_get_config_entry_diagnostics(
         },
         "state": plan.state.as_dict(),
         **site_inputs_diagnostics(entry.runtime_data.solar, entry.runtime_data.house),
+        "flex": entry.runtime_data.flex.diagnostics(),
     }

@@ -10,7 +10,7 @@ What ran is booked from what the devices showed (``metering.py``).
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -75,7 +75,7 @@ from .load_config import (
 from .metering import DayBook, book_cycles, book_run
 from .planner import BatteryMode, plan
 from .price_data import slot_start
-from .prices import SLOT
+from .prices import SLOT, PriceSlot
 from .scheduling import (
     RUN_TOLERANCE,
     BuiltProblem,
@@ -153,6 +153,10 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.base_load_at: Callable[[datetime], float | None] | None = None
         # Export prices, when the options name a source (set by the entry).
         self.export_prices: HemsPriceCoordinator | None = None
+        # Accepted flexibility events applied to the import prices (flex_manager).
+        self.flex_prices: (
+            Callable[[Sequence[PriceSlot]], Sequence[PriceSlot]] | None
+        ) = None
         # A re-plan asked for while one runs is made once more when it ends
         # (never dropped: the running one may have read older inputs).
         self._replan_task: asyncio.Task[None] | None = None
@@ -270,9 +274,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         if schedule is None:
             return True
         known = {
-            slot.start: slot.value
-            for slot in (self.prices.data.slots if self.prices.data else ())
-            if slot.end > now
+            slot.start: slot.value for slot in self._import_slots() if slot.end > now
         }
         planned = {
             start: price
@@ -646,7 +648,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         needs = self._car_needs(now, start)
         return build_problem(
             loads=list(self.loads.values()),
-            prices=self.prices.data.slots if self.prices.data else (),
+            prices=self._import_slots(),
             now=now,
             start=start,
             tz=self.tz,
@@ -655,6 +657,11 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             },
             site=replace(self._site(), car_need_kwh=needs),
         )
+
+    def _import_slots(self) -> Sequence[PriceSlot]:
+        """Return the known import prices as planned: flexibility events applied."""
+        slots = self.prices.data.slots if self.prices.data else ()
+        return self.flex_prices(slots) if self.flex_prices else slots
 
     def _progress(self, load_id: str, now: datetime, start: datetime) -> Progress:
         """Return what ran, and what the running half-hour will add before ``start``."""

@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .entity import HemsPriceEntity
+from .flex_entities import FlexDeliveredSensor, FlexEventsSensor
 from .load_changes import register_adder
 from .load_config import LoadConfig
 from .load_sensor import LOAD_SENSORS, TOTAL_SENSORS, LoadSensor, TotalSensor
@@ -147,6 +148,8 @@ async def async_setup_entry(
     plan = entry.runtime_data.plan
     async_add_entities(TotalSensor(plan, description) for description in TOTAL_SENSORS)
     async_add_entities(site_sensors(entry.runtime_data.solar, entry.runtime_data.house))
+    flex = entry.runtime_data.flex
+    async_add_entities([FlexEventsSensor(flex, plan), FlexDeliveredSensor(flex, plan)])
 
     def add(load: LoadConfig) -> None:
         async_add_entities(

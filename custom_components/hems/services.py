@@ -13,6 +13,7 @@ import probatio
 
 from .actuation import OFF, ON
 from .const import DOMAIN
+from .flex_services import async_setup_flex_services
 from .load_config import (
     ALL_BATTERY_MODES,
     BatteryConfig,
@@ -179,3 +180,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_set_requirement,
         schema=REQUIREMENT_SCHEMA,
     )
+    async_setup_flex_services(hass)

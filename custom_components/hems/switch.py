@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import HemsConfigEntry
+from .flex_entities import async_manage_switches
 from .load_changes import register_adder
 from .load_config import LoadConfig
 from .load_entity import HemsLoadEntity, HemsPlanEntity
@@ -32,6 +33,8 @@ async def async_setup_entry(
     """Add one automatic switch per load."""
     plan = entry.runtime_data.plan
     async_add_entities([SolarDiversionSwitch(plan, SOLAR_DIVERSION)])
+    flex = entry.runtime_data.flex
+    entry.async_on_unload(async_manage_switches(hass, flex, plan, async_add_entities))
 
     def add(load: LoadConfig) -> None:
         async_add_entities(

@@ -1,0 +1,79 @@
+"""The options form's "Flexibility events" section."""
+
+from typing import Any
+
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from .flex_settings import (
+    CONF_CERT,
+    CONF_FINGERPRINT,
+    CONF_FREE_ELECTRICITY,
+    CONF_KEY,
+    CONF_LEVEL_UPLIFT,
+    CONF_MQTT_TOPIC,
+    CONF_PENCE_PER_POINT,
+    CONF_POLICY,
+    CONF_POLL,
+    CONF_SAVING_SESSIONS,
+    CONF_VEN_ID,
+    CONF_VEN_NAME,
+    CONF_VTN_URL,
+    SECTION,
+    Policy,
+)
+
+
+def _number(step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+def section_schema() -> dict[probatio.Marker, Any]:
+    """Return the section's part of the options form (optional: old forms work)."""
+    fields = probatio.Schema(
+        {
+            probatio.Required(CONF_POLICY, default=Policy.ASK.value): SelectSelector(
+                SelectSelectorConfig(
+                    options=[policy.value for policy in Policy],
+                    mode=SelectSelectorMode.LIST,
+                    translation_key="flex_policy",
+                )
+            ),
+            probatio.Optional(CONF_PENCE_PER_POINT): _number(0.001, "p"),
+            probatio.Optional(CONF_LEVEL_UPLIFT): _number(0.1, "p/kWh"),
+            probatio.Optional(CONF_SAVING_SESSIONS): EntitySelector(
+                EntitySelectorConfig(domain="event")
+            ),
+            probatio.Optional(CONF_FREE_ELECTRICITY): EntitySelector(
+                EntitySelectorConfig(domain=["calendar", "event", "sensor"])
+            ),
+            probatio.Optional(CONF_MQTT_TOPIC): TextSelector(),
+            probatio.Optional(CONF_VTN_URL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            probatio.Optional(CONF_VEN_NAME): TextSelector(),
+            probatio.Optional(CONF_VEN_ID): TextSelector(),
+            probatio.Optional(CONF_CERT): TextSelector(),
+            probatio.Optional(CONF_KEY): TextSelector(),
+            probatio.Optional(CONF_FINGERPRINT): TextSelector(),
+            probatio.Optional(CONF_POLL): _number(1, "s"),
+        }
+    )
+    return {probatio.Optional(SECTION): section(fields, {"collapsed": True})}

@@ -1,0 +1,254 @@
+"""An OpenADR 2.0b VEN (openleadr) that turns the VTN's events into flexibility events.
+
+Registers with the VTN of the settings (VEN name, optional VEN id, PEM
+certificate and key to sign messages, the VTN's certificate fingerprint to
+check its signatures), polls at the VTN's requested interval but at least as
+often as the setting, and answers each event by the household's setting:
+``optIn`` when accepted, ``optOut`` when declined, refused or not answered
+yet (a later answer of the household is sent as a new ``oadrCreatedEvent``).
+A telemetry report (``TELEMETRY_USAGE``, energy in Wh) gives the grid import
+metered during the latest accepted OpenADR event (resource ``grid_import``)
+and what it delivered against the baseline (resource ``delivered``).  A VTN
+that cannot be reached, or whose answers cannot be read, is a repair issue;
+registration is tried again every 5 minutes.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+import logging
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN, LOGGER
+from .flex import Delivery, FlexEventError, Source, read_event
+from .flex_manager import FlexManager, Response
+from .flex_settings import FlexSettings
+
+RETRY: Final = timedelta(minutes=5)
+ISSUE: Final = "openadr_unreachable"
+# The VTN picks how often the VEN reports, within these bounds.
+REPORT_MIN: Final = timedelta(seconds=10)
+REPORT_MAX: Final = timedelta(hours=1)
+
+
+class OpenAdrVen:
+    """The VEN of one entry."""
+
+    def __init__(
+        self, hass: HomeAssistant, flex: FlexManager, settings: FlexSettings
+    ) -> None:
+        """Initialise with the settings in force (a VTN URL is set)."""
+        self.hass = hass
+        self.flex = flex
+        self.settings = settings
+        self.client: Any = None
+        # What the VTN was last told per event id: (opt type, modification).
+        self._told: dict[str, str] = {}
+        self._modification: dict[str, int] = {}
+        self._request: dict[str, str] = {}
+        self._stopping = False
+        self._problem: str | None = None
+        self._unsub: Callable[[], None] | None = None
+
+    def start(self) -> Callable[[], None]:
+        """Run the VEN in the background; return what stops it."""
+        task = self.hass.async_create_background_task(
+            self._async_run(), "hems OpenADR VEN"
+        )
+        self._unsub = self.flex.async_add_listener(self._answers_changed)
+
+        def _stop() -> None:
+            self._stopping = True
+            if self._unsub is not None:
+                self._unsub()
+            task.cancel()
+            if self.client is not None:
+                self.hass.async_create_background_task(
+                    self._async_stop_client(self.client), "hems OpenADR VEN stop"
+                )
+
+        return _stop
+
+    async def _async_stop_client(self, client: Any) -> None:
+        try:
+            await client.stop()
+        except Exception:  # noqa: BLE001 - a client half started: nothing to stop
+            LOGGER.debug("Stopping the OpenADR client failed", exc_info=True)
+
+    def _new_client(self) -> Any:
+        # Imported only when a VTN is configured.
+        from openleadr import OpenADRClient  # noqa: PLC0415
+        from openleadr.objects import SamplingRate  # noqa: PLC0415
+
+        settings = self.settings
+        poll = timedelta(seconds=settings.poll_seconds)
+        ven = self
+
+        class _Client(OpenADRClient):  # type: ignore[misc]
+            async def _perform_request(self, service: str, message: Any) -> Any:
+                result = await super()._perform_request(service, message)
+                ven.answered(ok=isinstance(result, tuple) and result[0] is not None)
+                return result
+
+            async def create_party_registration(self, *args: Any, **kwargs: Any) -> Any:
+                result = await super().create_party_registration(*args, **kwargs)
+                requested = getattr(self, "poll_frequency", None)
+                if requested is not None and requested > poll:
+                    self.poll_frequency = poll
+                return result
+
+        logging.getLogger("openleadr").setLevel(logging.WARNING)
+        client = _Client(
+            ven_name=settings.ven_name,
+            vtn_url=settings.vtn_url,
+            ven_id=settings.ven_id,
+            cert=settings.cert,
+            key=settings.key,
+            vtn_fingerprint=settings.vtn_fingerprint,
+            show_fingerprint=False,
+            disable_signature=not (settings.cert and settings.key),
+        )
+        client.add_handler("on_event", self._async_on_event)
+        client.add_handler("on_update_event", self._async_on_event)
+        for resource, reading in (
+            ("grid_import", self._metered_wh),
+            ("delivered", self._delivered_wh),
+        ):
+            client.add_report(
+                callback=reading,
+                resource_id=resource,
+                measurement="energy_real",
+                unit="Wh",
+                report_name="TELEMETRY_USAGE",
+                sampling_rate=SamplingRate(
+                    min_period=REPORT_MIN, max_period=REPORT_MAX, on_change=False
+                ),
+                report_duration=timedelta(hours=24),
+            )
+        return client
+
+    async def _async_run(self) -> None:
+        """Register and poll; try again while the VTN cannot be reached."""
+        while not self._stopping:
+            client = None
+            try:
+                client = self.client = self._new_client()
+                await client.run()
+            except Exception as err:  # noqa: BLE001 - never let the VTN stop hems
+                LOGGER.debug("OpenADR client failed", exc_info=True)
+                registered = False
+                reason = f"{type(err).__name__}: {err}"
+            else:
+                registered = client.registration_id is not None
+                reason = "it did not register this VEN"
+            if registered:
+                return  # openleadr polls from here on (its own scheduler)
+            self._unusable(reason)
+            if client is not None:
+                await self._async_stop_client(client)
+            self.client = None
+            await asyncio.sleep(RETRY.total_seconds())
+
+    def _unusable(self, reason: str) -> None:
+        if self._problem == reason:
+            return
+        self._problem = reason
+        LOGGER.warning(
+            "OpenADR VTN %s cannot be used: %s", self.settings.vtn_url, reason
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            ISSUE,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE,
+            translation_placeholders={
+                "url": str(self.settings.vtn_url),
+                "reason": reason,
+            },
+        )
+
+    def answered(self, *, ok: bool) -> None:
+        """Note whether the VTN gave a readable answer (a repair issue if not)."""
+        if ok:
+            if self._problem is not None:
+                LOGGER.info("OpenADR VTN %s answers again", self.settings.vtn_url)
+                self._problem = None
+                ir.async_delete_issue(self.hass, DOMAIN, ISSUE)
+            return
+        self._unusable("no answer, or one that could not be read (see the log)")
+
+    async def _async_on_event(self, raw: dict[str, Any]) -> str:
+        """Answer an event (new or changed): ``optIn`` only when accepted."""
+        descriptor = raw.get("event_descriptor") or {}
+        event_id = str(descriptor.get("event_id", ""))
+        self._modification[event_id] = int(descriptor.get("modification_number") or 0)
+        try:
+            read = read_event(raw, level_uplift_p=self.settings.level_uplift_p)
+        except FlexEventError as err:
+            self.flex.refused(str(Source.OPENADR), f"event {event_id}: {err}")
+            return self._tell(event_id, "optOut")
+        key = f"{Source.OPENADR}:{read.event_id}"
+        if read.event is None:
+            if key in self.flex.records:
+                await self.flex.async_cancel(key)
+            return self._tell(event_id, "optOut")
+        try:
+            record = await self.flex.async_offer(read.event)
+        except FlexEventError:
+            return self._tell(event_id, "optOut")
+        accepted = record.response is Response.ACCEPTED
+        return self._tell(event_id, "optIn" if accepted else "optOut")
+
+    def _tell(self, event_id: str, opt: str) -> str:
+        self._told[event_id] = opt
+        return opt
+
+    @callback
+    def _answers_changed(self) -> None:
+        """Send the household's later answers to the VTN."""
+        if self.client is None or self.client.registration_id is None:
+            return
+        for record in self.flex.records.values():
+            event = record.event
+            if event.source is not Source.OPENADR or event.id not in self._told:
+                continue
+            opt = "optIn" if record.response is Response.ACCEPTED else "optOut"
+            if self._told[event.id] == opt:
+                continue
+            self._told[event.id] = opt
+            self.hass.async_create_task(
+                self.client.created_event(
+                    request_id=event.id,
+                    event_id=event.id,
+                    opt_type=opt,
+                    modification_number=self._modification.get(event.id, 0),
+                )
+            )
+
+    def _latest(self) -> Delivery | None:
+        """Return the figures of the latest accepted OpenADR event measured."""
+        measured = [
+            record
+            for record in self.flex.records.values()
+            if record.event.source is Source.OPENADR
+            and record.response is Response.ACCEPTED
+            and record.delivery is not None
+        ]
+        if not measured:
+            return None
+        return max(measured, key=lambda record: record.event.start).delivery
+
+    def _metered_wh(self) -> float:
+        """Return the grid import (Wh) metered in the latest accepted event."""
+        latest = self._latest()
+        return round((latest.metered_kwh or 0.0) * 1000, 1) if latest else 0.0
+
+    def _delivered_wh(self) -> float:
+        """Return the energy (Wh) the latest accepted event delivered so far."""
+        latest = self._latest()
+        return round((latest.delivered_kwh or 0.0) * 1000, 1) if latest else 0.0
