@@ -10,7 +10,7 @@ What ran is booked from what the devices showed (``metering.py``).
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -64,6 +64,7 @@ from .const import (
 from .control_state import ControlState, DayTotals, Override, Requirement
 from .coordinator import HemsPriceCoordinator
 from .diversion import Diverter, DivertLoad
+from .export_settings import ExportSettings
 from .limit_report import limit_report
 from .load_config import (
     BatteryConfig,
@@ -100,6 +101,8 @@ UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
 # its proven gap in the plan's notes.
 PLAN_TIME_LIMIT_S = 30.0
 PLAN_MEMORY_LIMIT_MB = 256.0
+# A solar forecast that moved by more than this in a half-hour re-plans.
+PV_CHANGE_KW = 0.05
 
 
 class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
@@ -153,6 +156,8 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.base_load_at: Callable[[datetime], float | None] | None = None
         # Export prices, when the options name a source (set by the entry).
         self.export_prices: HemsPriceCoordinator | None = None
+        # The solar forecast (kW) of half-hours (set by the entry).
+        self.pv_kw_at: Callable[[Sequence[datetime]], Sequence[float]] | None = None
         # A re-plan asked for while one runs is made once more when it ends
         # (never dropped: the running one may have read older inputs).
         self._replan_task: asyncio.Task[None] | None = None
@@ -302,6 +307,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         reasons = []
         if self._prices_differ(now):
             reasons.append("prices changed")
+        reasons.extend(self.inputs_differ(now))
         built = self._build(now, slot_start(now))
         if built is not None and (new := built.considered - schedule.considered):
             reasons.append("windows to plan: " + ", ".join(sorted(new)))
@@ -570,7 +576,48 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             gas_price=options.get(CONF_GAS_PRICE),
             battery_soc_kwh=socs,
             base_load_at=self.base_load_at,
+            pv_kw_at=self.pv_kw_at,
+            export_price_at=self._export_price_at if self.export_prices else None,
+            export_limit_kw=ExportSettings.from_options(options).limit_kw,
         )
+
+    def _export_price_at(self, slot: datetime) -> float | None:
+        data = self.export_prices.data if self.export_prices else None
+        known = data.slot_at(slot) if data else None
+        return known.value if known is not None else None
+
+    def inputs_differ(self, now: datetime) -> list[str]:
+        """Say which of the solar forecast and export prices moved from the plan's."""
+        schedule = self.data
+        if schedule is None:
+            return []
+        later = [
+            (index, start)
+            for index, start in enumerate(schedule.slot_starts)
+            if start > now
+        ]
+        site = self._site()
+        reasons = []
+        planned_pv = [schedule.pv_kw[i] if schedule.pv_kw else 0.0 for i, _ in later]
+        pv = site.pv_kw([start for _, start in later])
+        if any(abs(a - b) > PV_CHANGE_KW for a, b in zip(planned_pv, pv, strict=True)):
+            reasons.append("solar forecast changed")
+        paid = site.export_price_at
+        if any(
+            (schedule.export_prices[i] if schedule.export_prices else None)
+            != (paid(start) if paid is not None else None)
+            for i, start in later
+            if schedule.prices[i] is not None
+        ):
+            reasons.append("export prices changed")
+        return reasons
+
+    @callback
+    def site_inputs_updated(self) -> None:
+        """Re-plan when the solar forecast or export prices moved from the plan's."""
+        self.async_update_listeners()
+        if self.data is not None and self.inputs_differ(dt_util.utcnow()):
+            self.hass.async_create_task(self.async_request_replan())
 
     def _note_reading(self, key: str, problem: str | None) -> None:
         """Log a sensor that gives no usable reading once, and when it recovers."""

@@ -1,0 +1,164 @@
+"""What a plan still does from a moment on: the grid, the sun and the parts.
+
+Pure (no HA import). The grid flows of every slot follow from the plan's
+parts as the planner's simulator has them: net = base load + loads + battery
+(+ charging) - PV; import = max(net, 0); export = the rest up to the export
+limit; what is left is curtailed. So the parts always add up to the total:
+
+    loads + base load + battery + solar + export = import cost - export revenue
+
+``solar`` is the PV used in the house (the import it saves, at the import
+price), ``export`` what exporting earns; both count negative.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import math
+
+from .prices import SLOT
+from .scheduling import Schedule
+
+HOURS = SLOT / timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlotFlows:
+    """Per slot (kWh): grid import, export, curtailed PV and PV used at home."""
+
+    import_kwh: tuple[float, ...]
+    export_kwh: tuple[float, ...]
+    curtailed_kwh: tuple[float, ...]
+    solar_used_kwh: tuple[float, ...]
+
+
+def _is_battery(schedule: Schedule, load_id: str) -> bool:
+    return schedule.loads[load_id].soc_kwh is not None
+
+
+def _column(values: Sequence[float], count: int) -> Sequence[float]:
+    return values or (0.0,) * count
+
+
+def slot_flows(schedule: Schedule) -> SlotFlows:
+    """Return the grid and PV flows of every slot of the plan."""
+    count = len(schedule.slot_starts)
+    gross = list(schedule.base_load())
+    for load in schedule.loads.values():
+        for index, kw in enumerate(_column(load.kw, count)):
+            gross[index] += kw
+    pv = _column(schedule.pv_kw, count)
+    cap = (
+        math.inf
+        if schedule.export_limit_kw is None
+        else schedule.export_limit_kw * HOURS
+    )
+    imports, exports, curtailed, used = [], [], [], []
+    for kw, sun in zip(gross, pv, strict=True):
+        net = round((kw - sun) * HOURS, 4)
+        out = min(max(-net, 0.0), cap)
+        lost = max(-net, 0.0) - out
+        imports.append(max(net, 0.0))
+        exports.append(round(out, 4))
+        curtailed.append(round(lost, 4))
+        used.append(round(max(sun * HOURS - out - lost, 0.0), 4))
+    return SlotFlows(
+        import_kwh=tuple(imports),
+        export_kwh=tuple(exports),
+        curtailed_kwh=tuple(curtailed),
+        solar_used_kwh=tuple(used),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planned:
+    """Energy (kWh) and cost (p) planned from a moment to the end of the plan."""
+
+    energy_kwh: float = 0.0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedTotals:
+    """What the plan still has to do, by part; the parts add up to the total.
+
+    ``loads`` are the controlled loads, ``base_load`` everything else the house
+    draws, ``battery`` the battery's flow (charging costs, discharging into the
+    house saves), at the import price; ``solar`` the PV used in the house and
+    ``export`` what is sold (both negative). ``grid_import`` is what the house
+    buys, so ``total`` (= import cost - export revenue) is what it will pay.
+    """
+
+    loads: Mapping[str, Planned]
+    base_load: Planned
+    battery: Planned
+    solar: Planned = field(default_factory=Planned)
+    export: Planned = field(default_factory=Planned)
+    grid_import: Planned = field(default_factory=Planned)
+
+    @property
+    def controlled(self) -> Planned:
+        """Return the controlled loads together (without the battery)."""
+        return _sum(self.loads.values())
+
+    @property
+    def total(self) -> Planned:
+        """Return the net import (kWh) and what the house pays (p)."""
+        return _sum(
+            [self.controlled, self.base_load, self.battery, self.solar, self.export]
+        )
+
+
+def _sum(parts: Iterable[Planned]) -> Planned:
+    items = list(parts)
+    return Planned(
+        energy_kwh=round(sum(item.energy_kwh for item in items), 4),
+        cost=round(sum(item.cost for item in items), 4),
+    )
+
+
+def planned_from(schedule: Schedule, now: datetime) -> PlannedTotals:
+    """Return what is planned from ``now`` on (the running half-hour pro rata).
+
+    What ran before ``now`` is in the day's totals instead: the two never
+    count the same energy. An unknown price adds no cost.
+    """
+    count = len(schedule.slot_starts)
+    weights = []
+    for start in schedule.slot_starts:
+        end = start + SLOT
+        weights.append(0.0 if end <= now else min(1.0, (end - max(start, now)) / SLOT))
+    prices = [price or 0.0 for price in schedule.prices]
+    exported = schedule.export_prices or (None,) * count
+    # Export earns nothing where its price, or the import price, is unknown.
+    paid = [
+        0.0 if price is None or earns is None else earns
+        for price, earns in zip(schedule.prices, exported, strict=True)
+    ]
+
+    def part(kwh: Sequence[float], rate: Sequence[float], sign: float) -> Planned:
+        energy = cost = 0.0
+        for value, weight, price in zip(kwh, weights, rate, strict=True):
+            energy += sign * value * weight
+            cost += sign * value * weight * price
+        return Planned(energy_kwh=round(energy, 4), cost=round(cost, 4))
+
+    def kwh(kws: Sequence[float]) -> list[float]:
+        return [kw * HOURS for kw in _column(kws, count)]
+
+    loads = {}
+    battery = [0.0] * count
+    for load_id, load in schedule.loads.items():
+        if _is_battery(schedule, load_id):
+            battery = [a + b for a, b in zip(battery, kwh(load.kw), strict=True)]
+        else:
+            loads[load_id] = part(kwh(load.kw), prices, 1.0)
+    flows = slot_flows(schedule)
+    return PlannedTotals(
+        loads=loads,
+        base_load=part(kwh(schedule.base_load()), prices, 1.0),
+        battery=part(battery, prices, 1.0),
+        solar=part(flows.solar_used_kwh, prices, -1.0),
+        export=part(flows.export_kwh, paid, -1.0),
+        grid_import=part(flows.import_kwh, prices, 1.0),
+    )
