@@ -9,6 +9,7 @@ clipping to the SoC range).
 """
 
 from bisect import bisect_right, insort
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -75,7 +76,7 @@ def relaxed_battery_values(
     *,
     capacity: float,
     min_soc: float,
-    charge_kwh: float,
+    charge_kwh: float | Sequence[float],
     discharge_kwh: float,
     efficiency: float,
     charge_prices: list[float] | None = None,
@@ -83,9 +84,11 @@ def relaxed_battery_values(
 ) -> list[Convex]:
     """V[t](soc): least battery cost (p) from slot t on, relaxed; V[T] = 0.
 
-    A discharge of y kWh in slot t earns ``prices[t]`` * y; a charge costs
-    ``charge_prices[t]`` (default ``prices[t]``) per kWh drawn; in a ``held``
-    slot the battery neither charges nor discharges.  Where earning exceeds
+    A discharge of y kWh in slot t earns ``prices[t]`` * y, at most
+    min(``discharge_kwh``, ``peak_kwh[t]``); a charge costs ``charge_prices[t]``
+    (default ``prices[t]``) per kWh drawn, at most ``charge_kwh`` (or its t-th
+    entry, per slot); in a ``held`` slot the battery only charges (up to that
+    slot's charge, e.g. the PV surplus an unpriced slot stores).  Where earning exceeds
     the cost of charging (negative prices), the slot's cost is replaced by its
     convex envelope, which only lowers the bound.
     """
@@ -94,13 +97,19 @@ def relaxed_battery_values(
     values: list[Convex] = [Convex((min_soc, capacity), (0.0, 0.0))]
     segs: _Segments = [(capacity - min_soc, 0.0)] if capacity > min_soc else []
     value = 0.0
-    c = efficiency * charge_kwh
+    charges = (
+        [float(charge_kwh)] * count
+        if isinstance(charge_kwh, (int, float))
+        else list(charge_kwh)
+    )
     for t in range(count - 1, -1, -1):
-        if held is not None and held[t]:
+        c = efficiency * charges[t]
+        is_held = held is not None and held[t]
+        if is_held and c <= 0:
             values.append(values[-1])
             continue
         p = prices[t]
-        d = min(discharge_kwh, peak_kwh[t])
+        d = 0.0 if is_held else min(discharge_kwh, peak_kwh[t])
         # g(y): cost of changing the SoC by y in slot t; y in [-d, c]; convex.
         g = sorted([(d, p), (c, buy[t] / efficiency)], key=lambda s: s[1])
         g_end = -p * d + sum(length * slope for length, slope in g)

@@ -46,7 +46,8 @@ from .budget import Budget, BudgetExceededError
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
 from .feasibility import limit_infeasibility
-from .lpbound import Bound, Multipliers, lp_multipliers
+from .grid import grid_cost
+from .lpbound import Bound, Multipliers, lp_multipliers, plain_multipliers
 from .models import (
     Battery,
     BatteryMode,
@@ -62,6 +63,15 @@ LIMIT_TOLERANCE_KWH = 1e-9
 INF = float("inf")
 DELTA0 = 0.25  # pence: the first ceiling above the bound without a known plan
 MAX_ROUNDS = 6
+ALL_MODES = (
+    BatteryMode.NORMAL,
+    BatteryMode.CHARGE_ONLY,
+    BatteryMode.FORCE_CHARGE,
+    BatteryMode.FORCE_DISCHARGE,
+)
+HOLD = 1  # charge_only: what the battery does in a slot without a price
+FORCE_CHARGE = 2
+FORCE_DISCHARGE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +137,11 @@ class Model:
     charge: float = 0.0
     discharge: float = 0.0
     eff: float = 1.0
+    pv: list[float] = field(default_factory=list)  # kWh per slot
+    export: list[float] = field(default_factory=list)  # export price per slot
+    export_cap: float = INF  # kWh per slot
+    modes: tuple[int, ...] = (0, 1, 2)  # offered, as indices into ALL_MODES
+    power: bool = False  # power control: the search plans it with every mode
 
     def add_runner(self, r: Runner) -> None:
         """Add an interruptible load, or fix it if it has no choice left."""
@@ -173,7 +188,19 @@ class Model:
         )
         m.lo, m.cap, m.min_soc, m.soc0 = self.lo, self.cap, self.min_soc, self.soc0
         m.charge, m.discharge, m.eff = self.charge, self.discharge, self.eff
+        m.pv, m.export, m.export_cap = self.pv, self.export, self.export_cap
+        m.modes, m.power = self.modes, self.power
         return m
+
+    def exports(self) -> bool:
+        """Whether the battery may discharge beyond the demand (to the grid)."""
+        return self.battery is not None and (
+            self.power or FORCE_DISCHARGE in self.modes
+        )
+
+    def grid_charges(self) -> bool:
+        """Whether the battery may charge from the grid."""
+        return self.battery is not None and (self.power or FORCE_CHARGE in self.modes)
 
 
 def build_model(problem: Problem) -> Model:
@@ -199,6 +226,12 @@ def build_model(problem: Problem) -> Model:
         model.charge = battery.charge_kw * dt
         model.discharge = battery.discharge_kw * dt
         model.eff = battery.efficiency
+        model.power = battery.control == "power"
+        offered = set(ALL_MODES) if model.power else set(battery.modes)
+        model.modes = tuple(i for i, mode in enumerate(ALL_MODES) if mode in offered)
+    model.pv = problem.pv_kwh
+    model.export = problem.export_prices
+    model.export_cap = problem.export_cap_kwh
     for load in problem.loads:
         if isinstance(load, InterruptibleLoad):
             run = run_slots(problem, load)
@@ -233,7 +266,6 @@ type _Ints = npt.NDArray[np.int64]
 
 _MOVE_BYTES = 512  # a move, its key and its entries in the slot's lists
 _MANY_MOVES = 256  # moves of one key that are afforded before they are built
-_MODES = (BatteryMode.NORMAL, BatteryMode.CHARGE_ONLY, BatteryMode.FORCE_CHARGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,11 +457,89 @@ class Progress:
         return max(self.bound, min(ceiling, float(rest.min())))
 
 
+type _Flows = tuple[_Ints, _Floats, _Floats, npt.NDArray[np.int8]]
+
+
+def transitions(model: Model, t: int, s: _Floats, demand: _Floats) -> _Flows:
+    """Every distinct battery move of slot t from SoCs ``s`` at demands ``demand``.
+
+    Returns (which entry each move comes from, new SoC, net kWh, mode index)
+    for each offered mode whose (charge, discharge) differs from those of the
+    offered modes before it (``ALL_MODES`` order), as in
+    :func:`.simulate.battery_flows`.  Without a price the battery holds
+    (``charge_only``: PV surplus only).
+    """
+    total = len(s)
+    every = np.arange(total, dtype=np.int64)
+    pv = model.pv[t] if model.pv else 0.0
+    surplus_net = demand - pv
+    if model.battery is None:
+        return every, s, surplus_net, np.full(total, HOLD, dtype=np.int8)
+    cap, eff = model.cap, model.eff
+    room = np.maximum(0.0, (cap - s) / eff)
+    c_lim = np.minimum(model.charge, room)
+    from_pv = np.maximum(0.0, np.minimum(-surplus_net, c_lim)) if pv else None
+    if not model.priced[t]:
+        if from_pv is None:
+            return every, s, surplus_net, np.full(total, HOLD, dtype=np.int8)
+        held = np.minimum(cap, s + from_pv * eff)
+        return every, held, surplus_net + from_pv, np.full(total, HOLD, dtype=np.int8)
+    zero = np.zeros(total)
+    d_lim = np.maximum(0.0, np.minimum(model.discharge, s - model.min_soc))
+    pv_charge = zero if from_pv is None else from_pv
+    flows: dict[int, tuple[_Floats, _Floats]] = {
+        0: (pv_charge, np.where(surplus_net > 0, np.minimum(surplus_net, d_lim), 0.0)),
+        1: (pv_charge, zero),
+        FORCE_CHARGE: (c_lim, zero),
+    }
+    if FORCE_DISCHARGE in model.modes:
+        flows[FORCE_DISCHARGE] = (
+            zero,
+            np.minimum(d_lim, np.maximum(0.0, model.export_cap + surplus_net)),
+        )
+    bases: list[_Ints] = []
+    socs: list[_Floats] = []
+    nets: list[_Floats] = []
+    codes: list[npt.NDArray[np.int8]] = []
+    earlier: list[tuple[_Floats, _Floats]] = []
+    for code in model.modes:
+        c, d = flows[code]
+        new = np.ones(total, dtype=bool)
+        for c0, d0 in earlier:
+            new &= (c != c0) | (d != d0)
+        earlier.append((c, d))
+        chosen = every if new.all() else np.flatnonzero(new)
+        cc, dd, ss = c[chosen], d[chosen], s[chosen]
+        bases.append(chosen)
+        socs.append(np.minimum(cap, ss + cc * eff) - dd)
+        nets.append(surplus_net[chosen] + (cc - dd))
+        codes.append(np.full(len(chosen), code, dtype=np.int8))
+    return (
+        np.concatenate(bases),
+        np.concatenate(socs),
+        np.concatenate(nets),
+        np.concatenate(codes),
+    )
+
+
+def _penalties(model: Model) -> list[float]:
+    """N_t / eff: what a kWh of SoC can cost at most from slot t on (dominance)."""
+    count = model.count
+    penalties = [0.0] * (count + 1)
+    if model.battery is None:
+        return penalties
+    export = model.export or [0.0] * count
+    for t in range(count - 1, -1, -1):
+        worst = max(-model.prices[t], -export[t]) / model.eff
+        penalties[t] = max(penalties[t + 1], worst)
+    return penalties
+
+
 _CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321
 _PAIRS_CHECK = 8192  # afford the slot's (key, move) pairs in steps of this many
 
 
-def search(  # noqa: C901, PLR0912, PLR0915
+def search(  # noqa: C901, PLR0915
     model: Model,
     bound: Bound | None,
     *,
@@ -455,13 +565,9 @@ def search(  # noqa: C901, PLR0912, PLR0915
     prices = model.prices
     limit = model.limit
     has_battery = model.battery is not None
-    penalties = [0.0] * (count + 1)
-    if has_battery:
-        for t in range(count - 1, -1, -1):
-            penalties[t] = max(penalties[t + 1], -prices[t] / model.eff)
+    penalties = _penalties(model)
+    export = model.export or [0.0] * count
     margin = 1e-6 + 1e-9 * abs(ceiling) if ceiling < INF else INF
-    cap, m, eff = model.cap, model.min_soc, model.eff
-    charge, discharge = model.charge, model.discharge
     keys: list[_Key] = [(0,) * (len(model.runners) + len(model.cycles))]
     starts = np.array([0, 1], dtype=np.int64)
     soc = np.array([model.soc0])
@@ -506,33 +612,11 @@ def search(  # noqa: C901, PLR0912, PLR0915
         parent = starts[src][pair] + np.arange(total, dtype=np.int64) - first[pair]
         s = soc[parent]
         demand = model.const[t] + np.array(p_kwh)[pair]
-        if has_battery and model.priced[t]:
-            out = np.maximum(0.0, np.minimum(np.minimum(discharge, s - m), demand))
-            draw = np.minimum(charge, (cap - s) / eff)
-            held = np.flatnonzero(out > 0)
-            forced = np.flatnonzero(draw > 0)
-            base = np.concatenate((np.arange(total, dtype=np.int64), held, forced))
-            new_soc = np.concatenate(
-                (s - out, s[held], np.minimum(cap, s[forced] + draw[forced] * eff))
-            )
-            grid = np.concatenate((-out, np.zeros(len(held)), draw[forced]))
-            mode = np.concatenate(
-                (
-                    np.zeros(total, dtype=np.int8),
-                    np.ones(len(held), dtype=np.int8),
-                    np.full(len(forced), 2, dtype=np.int8),
-                )
-            )
-            mode_scores = np.array([-(count - t), 0.0, 2 * t + 1.0])
-        else:  # no battery, or an unpriced slot where it holds
-            base = np.arange(total, dtype=np.int64)
-            new_soc = s
-            grid = np.zeros(total)
-            mode = np.ones(total, dtype=np.int8)
-            mode_scores = np.zeros(3)
-        net = demand[base] + grid
-        del grid, s, demand
-        new_cost = cost[parent[base]] + prices[t] * net
+        base, new_soc, net, mode = transitions(model, t, s, demand)
+        del s, demand
+        new_cost = cost[parent[base]] + grid_cost(
+            net, prices[t], export[t], model.export_cap
+        )
         new_excess = excess[parent[base]]
         ok = np.ones(len(base), dtype=bool)
         if limit is not None:
@@ -560,6 +644,11 @@ def search(  # noqa: C901, PLR0912, PLR0915
         new_cost = new_cost[chosen]
         new_excess = new_excess[chosen]
         mode = mode[chosen]
+        mode_scores = (
+            np.array([-(count - t), 0.0, 2 * t + 1.0, 2 * t + 2.0])
+            if has_battery and model.priced[t]
+            else np.zeros(4)
+        )
         new_score = (
             score[parent[base]] + np.array(p_score)[pair[base]] + mode_scores[mode]
         )
@@ -592,7 +681,7 @@ def search(  # noqa: C901, PLR0912, PLR0915
     modes: list[BatteryMode] = []
     for step in reversed(steps):
         flags_path.append(step.flags[int(step.pair[i])])
-        modes.append(_MODES[int(step.mode[i])])
+        modes.append(ALL_MODES[int(step.mode[i])])
         i = int(step.parent[i])
     flags_path.reverse()
     modes.reverse()
@@ -607,34 +696,17 @@ def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found 
     limit cannot be met.
     """
     count, prices, limit = model.count, model.prices, model.limit
-    cap, m, eff = model.cap, model.min_soc, model.eff
-    charge, discharge = model.charge, model.discharge
-    penalty = 0.0
-    penalties = [0.0] * (count + 1)
-    for t in range(count - 1, -1, -1):
-        penalty = max(penalty, -prices[t] / eff)
-        penalties[t] = penalty
+    export = model.export or [0.0] * count
+    penalties = _penalties(model)
     soc = np.array([model.soc0])
     cost = np.zeros(1)
     excess = np.zeros(1)
-    back: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int8]]] = []
+    back: list[tuple[_Ints, npt.NDArray[np.int8]]] = []
     for t in range(count):
         budget.afford(len(soc) * _CANDIDATE_BYTES)
-        size = len(soc)
-        parent = np.tile(np.arange(size, dtype=np.int32), 3)
-        mode = np.repeat(np.array([0, 1, 2], dtype=np.int8), size)
-        demand = model.const[t]
-        if model.battery is not None and model.priced[t]:
-            out = np.maximum(0.0, np.minimum(np.minimum(discharge, soc - m), demand))
-            draw = np.minimum(charge, (cap - soc) / eff)
-            new_soc = np.concatenate(
-                (soc - out, soc, np.minimum(cap, soc + draw * eff))
-            )
-            grid = np.concatenate((-out, np.zeros(size), draw))
-        else:
-            new_soc, grid = np.tile(soc, 3), np.zeros(3 * size)
-        net = demand + grid
-        new_cost = cost[parent] + prices[t] * net
+        demand = np.full(len(soc), model.const[t])
+        parent, new_soc, net, mode = transitions(model, t, soc, demand)
+        new_cost = cost[parent] + grid_cost(net, prices[t], export[t], model.export_cap)
         new_excess = excess[parent]
         if limit is not None:
             above = np.maximum(0.0, net - limit)
@@ -657,7 +729,7 @@ def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found 
     found_cost, found_excess = float(cost[i]), float(excess[i])
     modes: list[BatteryMode] = []
     for parents, chosen in reversed(back):
-        modes.append(_MODES[int(chosen[i])])
+        modes.append(ALL_MODES[int(chosen[i])])
         i = int(parents[i])
     modes.reverse()
     return Found(found_cost, found_excess, [()] * count, modes)
@@ -703,12 +775,16 @@ def fixed_loads(model: Model, prices: list[float]) -> Model | None:
     """Every free load at its cheapest slots under ``prices`` that leave room.
 
     Loads are placed largest first; a slot has room if the constant demand and
-    the loads placed so far stay within the import limit there (the battery
-    holding).  ``None`` if some load finds no room.
+    the loads placed so far, less the PV, stay within the import limit there
+    (the battery holding).  ``None`` if some load finds no room.
     """
     count = model.count
     result = model.copy_fixed()
-    room = [INF if model.limit is None else model.limit - c for c in model.const]
+    pv = model.pv or [0.0] * count
+    room = [
+        INF if model.limit is None else model.limit - c + g
+        for c, g in zip(model.const, pv, strict=True)
+    ]
     tol = LIMIT_TOLERANCE_KWH
     items: list[tuple[float, int, Runner | Cycle]] = [
         (-r.kwh, i, r) for i, r in enumerate(model.runners)
@@ -909,12 +985,11 @@ def _solve(
 def quick_bound(problem: Problem) -> float:
     """Return a lower bound on every plan's cost that needs no LP (fast).
 
-    The Lagrangian bound with zero multipliers: each load at its own cheapest
-    slots, the battery relaxed, the limit ignored.
+    The Lagrangian bound with q the import price and lambda 0: each load at
+    its own cheapest slots, the battery relaxed, the limit only capping the net.
     """
     model = build_model(problem)
-    zeros = (0.0,) * model.count
-    bound = Bound(model, Multipliers(zeros, zeros))
+    bound = Bound(model, plain_multipliers(model))
     root: _Key = (0,) * (len(model.runners) + len(model.cycles))
     return bound.loads(0, root) + bound.battery(0, model.soc0)
 

@@ -1,29 +1,37 @@
 """A Lagrangian lower bound on the cost to come, with multipliers from an LP.
 
-**Relaxation.**  Every plan is a point of this LP: interruptible loads
-x[i,t] in [0, 1] with sum_t x[i,t] = count (forced slots at 1), cycle starts
-y[c,k] in [0, 1] with sum_k y[c,k] = 1, and a battery with grid charge
-ch_t in [0, c] and discharge u_t in [0, a], SoC' = SoC + eff*ch_t - u_t kept in
-[lo, cap] (lo = min(initial SoC, min SoC)), u_t <= demand_t (base + loads) and
-net_t = demand_t + ch_t - u_t <= limit (or, in best effort, the excess priced
-at ``EXCESS_WEIGHT``).  The simulator's battery is a special case: force
-charge draws ch <= c, normal discharges u = min(a, SoC - min SoC, demand).
+**Relaxation.**  Per slot t the net n_t = demand_t + ch_t - u_t - pv_t
+(demand: base and loads) costs f_t(n_t) (:mod:`.grid`: import, export up to
+the limit, curtailment, in best effort the weighted excess).  Every plan is a
+point of this LP: interruptible loads x[i,t] in [0, 1] with sum_t x[i,t] =
+count (forced slots at 1), cycle starts y[c,k] in [0, 1] with sum_k y[c,k] =
+1, a battery with charge ch_t in [0, C_t] and discharge u_t in [0, a],
+SoC' = SoC + eff*ch_t - u_t kept in [lo, cap] (lo = min(initial SoC, min SoC)),
+u_t <= demand_t + X (X = 0 unless the battery may export: force discharge
+never exceeds demand + export limit, normal discharge never exceeds the
+demand), n_t in [n_lo_t, n_hi_t] (the nets any plan can reach, the top capped
+by the import limit) at the cost of the convex lower envelope of f_t there.
+The simulator's battery is a special case of any power within its rates; C_t
+is the charge rate, in a slot without a price (where the battery holds) the PV
+surplus over the base load, and there is no discharge.
 
-**Lagrangian.**  For any lambda_t >= 0 (on u_t <= demand_t) and
-0 <= mu_t (<= the excess weight in best effort; on net_t <= limit) every plan
-costs at least
+**Lagrangian.**  For any q_t (on the balance n_t = demand_t + ch_t - u_t -
+pv_t) and lambda_t >= 0 (on u_t <= demand_t + X) every plan costs at least
 
-    sum_t q_t*demand_t + sum_t [(p_t + mu_t)*ch_t - q_t*u_t] - sum_t mu_t*limit,
-    q_t = p_t - lambda_t + mu_t,
+    sum_t [min_n (f_t(n) - q_t n) + (q_t - lambda_t) demand_t - q_t pv_t
+           - lambda_t X] + sum_t [q_t ch_t - (q_t - lambda_t) u_t],
 
-because the added terms lambda*(u - demand) and mu*(net - limit) are <= 0.
-This separates: each load at its cheapest under the prices q (its own slots,
-its own starts), the battery alone with charge price p + mu and discharge
-value q (a convex piecewise-linear function of the SoC,
-:func:`.bounds.relaxed_battery_values`), and constants.  The bound holds for
-*any* multipliers in range, so rounding in the LP cannot make it invalid; the
+the minimum over n in [n_lo_t, n_hi_t] (at a breakpoint of f_t or an end),
+because f_t(n_t) >= min_n (f_t(n) - q_t n) + q_t n_t and the lambda term
+is <= 0.  This separates: each load at its cheapest under the prices
+q - lambda (its own slots, its own starts), the battery alone with charge
+price q and discharge value q - lambda (a convex piecewise-linear function of
+the SoC, :func:`.bounds.relaxed_battery_values`), and constants.  The bound
+holds for *any* multipliers, so rounding in the LP cannot make it invalid; the
 LP's optimal duals make it equal the LP optimum at the start.  From a DP state
-(slot t, load progress, SoC) the same separation bounds the cost still to come.
+(slot t, load progress, SoC) the same separation bounds the cost still to
+come.  Without PV and export, n_t >= 0 and f_t(n) = p_t n: q_t = p_t + mu_t
+with mu_t the dual of the import limit, the bound of a house without PV.
 
 **Fixing.**  Forcing one more slot u into an interruptible load raises its
 part of the bound by kwh*(q_u - theta) (theta: the count-th cheapest q); a
@@ -38,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bounds import Convex, cheapest_sums, relaxed_battery_values
 from .budget import Budget, model_bytes
+from .grid import SlotCost
 from .highs import interrupt_on, new_highs
 from .outcome import EXCESS_WEIGHT
 
@@ -45,14 +54,105 @@ if TYPE_CHECKING:
     from .dp import Model
 
 INF = float("inf")
+LIMIT_TOLERANCE = 1e-9  # kWh: a net this far above the limit is rounding
 
 
 @dataclass(frozen=True, slots=True)
 class Multipliers:
-    """lambda (discharge <= demand) and mu (import limit) per slot."""
+    """q (energy balance) and lambda (discharge <= demand + X) per slot.
 
+    ``weighted``: best effort (the excess above the limit is priced, not cut).
+    """
+
+    q: tuple[float, ...]
     lam: tuple[float, ...]
-    mu: tuple[float, ...]
+    weighted: bool = False
+
+
+def plain_multipliers(model: Model, *, best_effort: bool = False) -> Multipliers:
+    """Q = the import price, lambda = 0: a bound that needs no LP."""
+    return Multipliers(tuple(model.prices), (0.0,) * model.count, best_effort)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Per slot: the most demand, the battery's charge cap, the net's range, f_t."""
+
+    peak: list[float]
+    charge: list[float]
+    lo: list[float]
+    hi: list[float]
+    costs: list[SlotCost]
+    export_room: float  # X: how far discharge may exceed the demand
+
+
+def _peak(model: Model) -> list[float]:
+    """Return each slot's most demand: base, fixed loads, every load that may run."""
+    peak = list(model.const)
+    for r in model.runners:
+        for t in range(model.count):
+            peak[t] += r.kwh if r.eligible[t] else 0.0
+    for c in model.cycles:
+        most = [0.0] * model.count
+        for k, ok in enumerate(c.allowed):
+            if ok:
+                for j, e in enumerate(c.profile):
+                    most[k + j] = max(most[k + j], e)
+        for t in range(model.count):
+            peak[t] += most[t]
+    return peak
+
+
+def site(model: Model, *, best_effort: bool) -> Site:
+    """Return the slots' demand, charge and net ranges and costs (a relaxation)."""
+    count = model.count
+    peak = _peak(model)
+    pv = model.pv or [0.0] * count
+    export = model.export or [0.0] * count
+    cap = model.export_cap
+    battery = model.battery is not None
+    exports = battery and model.exports()
+    room = cap if exports else 0.0
+    charge: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    costs: list[SlotCost] = []
+    limit = INF if model.limit is None else model.limit
+    for t in range(count):
+        low = model.const[t] - pv[t]  # nothing discharges
+        if not battery:
+            top, c = peak[t] - pv[t], 0.0
+        elif not model.priced[t]:  # holding: PV surplus only
+            c = min(model.charge, max(0.0, pv[t] - model.const[t]))
+            top = peak[t] - pv[t] + c
+        else:
+            c = model.charge
+            top = (
+                peak[t] - pv[t] + c
+                if model.grid_charges()
+                else max(peak[t] - pv[t], 0.0)
+            )
+            floor = min(0.0, low)  # normal discharges the deficit at most
+            if model.power:
+                floor = max(low - model.discharge, -pv[t] - cap)
+            elif exports:
+                floor = min(floor, max(low - model.discharge, min(low, -cap)))
+            low = floor
+        charge.append(c)
+        lo.append(low)
+        if not best_effort:
+            top = min(top, limit)
+        hi.append(top)
+        costs.append(
+            SlotCost(
+                price=model.prices[t],
+                export_price=export[t],
+                export_cap=cap,
+                limit=limit if best_effort else INF,
+                weight=EXCESS_WEIGHT if best_effort else 0.0,
+            )
+        )
+    return Site(peak, charge, lo, hi, costs, room)
 
 
 class _Lp:
@@ -85,50 +185,47 @@ class _Lp:
         self.vals.append(value)
 
     def demand(
-        self, demand_rows: list[int], limit_rows: list[int], t: int, c: int, kwh: float
+        self, rows: list[int], caps: list[int], t: int, c: int, kwh: float
     ) -> None:
         """Column c adds ``kwh`` to the demand of slot t."""
-        self.entry(demand_rows[t], c, -kwh)
-        if limit_rows:
-            self.entry(limit_rows[t], c, kwh)
+        self.entry(rows[t], c, -kwh)
+        if caps and caps[t] >= 0:
+            self.entry(caps[t], c, -kwh)
 
 
-def _loads(
-    lp: _Lp, model: Model, demand_rows: list[int], limit_rows: list[int]
-) -> None:
-    prices = model.prices
+def _loads(lp: _Lp, model: Model, rows: list[int], caps: list[int]) -> None:
+    """Load columns: they cost nothing themselves, only through the nets."""
     for r in model.runners:
         total = lp.row(r.count, r.count)
         for t in range(model.count):
             if r.eligible[t]:
-                c = lp.col(prices[t] * r.kwh, 1.0 if r.forced[t] else 0.0, 1.0)
+                c = lp.col(0.0, 1.0 if r.forced[t] else 0.0, 1.0)
                 lp.entry(total, c, 1.0)
-                lp.demand(demand_rows, limit_rows, t, c, r.kwh)
+                lp.demand(rows, caps, t, c, r.kwh)
     for cy in model.cycles:
         total = lp.row(1.0, 1.0)
         for k in range(model.count):
             if cy.allowed[k]:
-                cost = sum(e * prices[k + j] for j, e in enumerate(cy.profile))
-                c = lp.col(cost, 0.0, 1.0)
+                c = lp.col(0.0, 0.0, 1.0)
                 lp.entry(total, c, 1.0)
                 for j, e in enumerate(cy.profile):
                     if e:
-                        lp.demand(demand_rows, limit_rows, k + j, c, e)
+                        lp.demand(rows, caps, k + j, c, e)
 
 
 def _battery(
-    lp: _Lp, model: Model, demand_rows: list[int], limit_rows: list[int]
+    lp: _Lp, model: Model, where: Site, rows: list[int], caps: list[int]
 ) -> None:
     prev = -1
     for t in range(model.count):
-        on = 1.0 if model.priced[t] else 0.0  # unpriced: the battery holds
-        ch = lp.col(model.prices[t], 0.0, model.charge * on)
-        out = lp.col(-model.prices[t], 0.0, model.discharge * on)
+        on = 1.0 if model.priced[t] else 0.0  # unpriced: it holds (no discharge)
+        ch = lp.col(0.0, 0.0, where.charge[t])
+        out = lp.col(0.0, 0.0, model.discharge * on)
         soc = lp.col(0.0, model.lo, model.cap)
-        lp.entry(demand_rows[t], out, 1.0)
-        if limit_rows:
-            lp.entry(limit_rows[t], ch, 1.0)
-            lp.entry(limit_rows[t], out, -1.0)
+        lp.entry(rows[t], ch, -1.0)
+        lp.entry(rows[t], out, 1.0)
+        if caps and caps[t] >= 0:
+            lp.entry(caps[t], out, 1.0)
         rhs = model.soc0 if prev < 0 else 0.0
         balance = lp.row(rhs, rhs)
         lp.entry(balance, soc, 1.0)
@@ -170,34 +267,45 @@ def lp_multipliers(
 
     Every plan is a point of the LP, so an infeasible LP proves the import
     limit cannot be met.  Without highspy, or if HiGHS stops for another
-    reason, the multipliers are 0 (a weaker but still valid bound).  HiGHS
-    stops at the budget's deadline or memory ceiling
+    reason, q is the import price and lambda 0 (a weaker but still valid
+    bound).  HiGHS stops at the budget's deadline or memory ceiling
     (:class:`.budget.BudgetExceededError`).
     """
     count = model.count
+    plain = plain_multipliers(model, best_effort=best_effort)
     try:
         import highspy  # noqa: PLC0415 - keeps importing the planner cheap
     except ImportError:  # pragma: no cover - highspy is a requirement
-        return Multipliers((0.0,) * count, (0.0,) * count)
+        return plain
     budget = budget or Budget.start(INF, INF)
     budget.afford(model_bytes(count, len(model.runners) + len(model.cycles) + 1))
     inf = highspy.kHighsInf
+    where = site(model, best_effort=best_effort)
+    if any(
+        lo > hi + LIMIT_TOLERANCE for lo, hi in zip(where.lo, where.hi, strict=True)
+    ):
+        return None  # some slot's net cannot stay within the limit
     lp = _Lp()
-    limit = model.limit
-    demand_rows = [lp.row(-inf, model.const[t]) for t in range(count)]
-    limit_rows = (
-        [lp.row(-inf, limit - model.const[t]) for t in range(count)]
-        if limit is not None
-        else []
-    )
-    _loads(lp, model, demand_rows, limit_rows)
+    pv = model.pv or [0.0] * count
+    rows: list[int] = []
+    for t in range(count):
+        lo, hi = where.lo[t], max(where.lo[t], where.hi[t])
+        row = lp.row(model.const[t] - pv[t] - lo, model.const[t] - pv[t] - lo)
+        rows.append(row)
+        _, segments = where.costs[t].envelope(lo, hi)
+        for length, slope in segments:
+            lp.entry(row, lp.col(slope, 0.0, length), 1.0)
+    caps: list[int] = []
+    if model.battery is not None and where.export_room < INF:
+        caps = [
+            lp.row(-inf, model.const[t] + where.export_room) if model.priced[t] else -1
+            for t in range(count)
+        ]
+    _loads(lp, model, rows, caps)
     if model.battery is not None:
-        _battery(lp, model, demand_rows, limit_rows)
-    if best_effort:
-        for r in limit_rows:
-            lp.entry(r, lp.col(EXCESS_WEIGHT, 0.0, inf), -1.0)
+        _battery(lp, model, where, rows, caps)
     if not lp.cost:  # nothing to choose: the search checks the limit itself
-        return Multipliers((0.0,) * count, (0.0,) * count)
+        return plain
     highs_lp = _highs_lp(lp)
     solver = new_highs()
     interrupt_on(solver, budget)
@@ -208,16 +316,15 @@ def lp_multipliers(
     if status == highspy.HighsModelStatus.kInfeasible:
         return None
     if status != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - defensive
-        return Multipliers((0.0,) * count, (0.0,) * count)  # valid, only weaker
+        return plain  # valid, only weaker
     duals = solver.getSolution().row_dual
-    top = EXCESS_WEIGHT if best_effort else INF
-    lam = tuple(max(0.0, -float(duals[r])) for r in demand_rows)
-    mu = (
-        tuple(min(top, max(0.0, -float(duals[r]))) for r in limit_rows)
-        if limit_rows
+    q = tuple(float(duals[r]) for r in rows)
+    lam = (
+        tuple(0.0 if r < 0 else max(0.0, -float(duals[r])) for r in caps)
+        if caps
         else (0.0,) * count
     )
-    return Multipliers(lam, mu)
+    return Multipliers(q, lam, best_effort)
 
 
 def _cycle_tables(
@@ -259,14 +366,18 @@ class Bound:
         as the discharge caps shrink).
         """
         count = model.count
-        prices = model.prices
-        q = [prices[t] - mult.lam[t] + mult.mu[t] for t in range(count)]
-        self.q = q
+        where = site(model, best_effort=mult.weighted)
+        pv = model.pv or [0.0] * count
+        balance = mult.q
+        q = [balance[t] - mult.lam[t] for t in range(count)]
+        self.q = q  # what a kWh of load costs in the bound
         self.const = [0.0] * (count + 1)
         for t in range(count - 1, -1, -1):
-            extra = q[t] * model.const[t]
-            if model.limit is not None:
-                extra -= mult.mu[t] * model.limit
+            hi = max(where.lo[t], where.hi[t])
+            extra = where.costs[t].least_minus(balance[t], where.lo[t], hi)
+            extra += q[t] * model.const[t] - balance[t] * pv[t]
+            if mult.lam[t]:
+                extra -= mult.lam[t] * where.export_room
             self.const[t] = self.const[t + 1] + extra
         self.runners = [
             (
@@ -277,30 +388,25 @@ class Bound:
             for r in model.runners
         ]
         self.cycles: list[tuple[int, list[float], list[list[float]]]] = []
-        peak = [
-            c if on else 0.0 for c, on in zip(model.const, model.priced, strict=True)
-        ]
-        for r in model.runners:
-            for t in range(count):
-                peak[t] += r.kwh if r.eligible[t] else 0.0
         for c in model.cycles:
-            best, rest, most = _cycle_tables(c.profile, c.allowed, q)
+            best, rest, _ = _cycle_tables(c.profile, c.allowed, q)
             self.cycles.append((len(c.profile), best, rest))
-            for t in range(count):
-                peak[t] += most[t]
         self.values: list[Convex] = []
         if battery is not None:
             self.values = battery
         elif model.battery is not None:
             self.values = relaxed_battery_values(
                 q,
-                peak,
+                [
+                    peak + where.export_room if on else 0.0
+                    for peak, on in zip(where.peak, model.priced, strict=True)
+                ],
                 capacity=model.cap,
                 min_soc=model.lo,
-                charge_kwh=model.charge,
+                charge_kwh=where.charge,
                 discharge_kwh=model.discharge,
                 efficiency=model.eff,
-                charge_prices=[prices[t] + mult.mu[t] for t in range(count)],
+                charge_prices=list(balance),
                 held=[not on for on in model.priced],
             )
         self._keys: dict[tuple[int, ...], float] = {}  # slot self._t's keys
