@@ -24,16 +24,18 @@ HOURS = SLOT / timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SlotFlows:
-    """Per slot (kWh): grid import, export, curtailed PV and PV used at home."""
+    """Per slot (kWh): the grid, the sun and the batteries' part in the house.
+
+    ``solar_used_kwh`` is the PV the house and the batteries take;
+    ``battery_home_kwh`` the batteries' charge less what they give the house
+    (what they sell is in ``export_kwh``, with the PV sold).
+    """
 
     import_kwh: tuple[float, ...]
     export_kwh: tuple[float, ...]
     curtailed_kwh: tuple[float, ...]
     solar_used_kwh: tuple[float, ...]
-
-
-def _is_battery(schedule: Schedule, load_id: str) -> bool:
-    return schedule.loads[load_id].soc_kwh is not None
+    battery_home_kwh: tuple[float, ...]
 
 
 def _column(values: Sequence[float], count: int) -> Sequence[float]:
@@ -41,32 +43,36 @@ def _column(values: Sequence[float], count: int) -> Sequence[float]:
 
 
 def slot_flows(schedule: Schedule) -> SlotFlows:
-    """Return the grid and PV flows of every slot of the plan."""
+    """Return the grid, PV and battery flows of every slot of the plan."""
     count = len(schedule.slot_starts)
-    gross = list(schedule.base_load())
+    demand = [kw * HOURS for kw in schedule.base_load()]
+    battery = [0.0] * count
     for load in schedule.loads.values():
+        row = battery if load.soc_kwh is not None else demand
         for index, kw in enumerate(_column(load.kw, count)):
-            gross[index] += kw
-    pv = _column(schedule.pv_kw, count)
+            row[index] += kw * HOURS
+    pv = [kw * HOURS for kw in _column(schedule.pv_kw, count)]
     cap = (
         math.inf
         if schedule.export_limit_kw is None
         else schedule.export_limit_kw * HOURS
     )
-    imports, exports, curtailed, used = [], [], [], []
-    for kw, sun in zip(gross, pv, strict=True):
-        net = round((kw - sun) * HOURS, 4)
-        out = min(max(-net, 0.0), cap)
-        lost = max(-net, 0.0) - out
-        imports.append(max(net, 0.0))
-        exports.append(round(out, 4))
-        curtailed.append(round(lost, 4))
-        used.append(round(max(sun * HOURS - out - lost, 0.0), 4))
+    flows: list[tuple[float, ...]] = []
+    for use, flow, sun in zip(demand, battery, pv, strict=True):
+        charge, discharge = max(flow, 0.0), max(-flow, 0.0)
+        net = use + flow - sun
+        export = min(max(-net, 0.0), cap)
+        curtailed = min(max(-net, 0.0) - export, sun)
+        used = min(sun - curtailed, use + charge)
+        to_house = min(discharge, max(use - used, 0.0))
+        flows.append((max(net, 0.0), export, curtailed, used, charge - to_house))
+    columns = [tuple(round(row[i], 4) for row in flows) for i in range(5)]
     return SlotFlows(
-        import_kwh=tuple(imports),
-        export_kwh=tuple(exports),
-        curtailed_kwh=tuple(curtailed),
-        solar_used_kwh=tuple(used),
+        import_kwh=columns[0],
+        export_kwh=columns[1],
+        curtailed_kwh=columns[2],
+        solar_used_kwh=columns[3],
+        battery_home_kwh=columns[4],
     )
 
 
@@ -146,18 +152,16 @@ def planned_from(schedule: Schedule, now: datetime) -> PlannedTotals:
     def kwh(kws: Sequence[float]) -> list[float]:
         return [kw * HOURS for kw in _column(kws, count)]
 
-    loads = {}
-    battery = [0.0] * count
-    for load_id, load in schedule.loads.items():
-        if _is_battery(schedule, load_id):
-            battery = [a + b for a, b in zip(battery, kwh(load.kw), strict=True)]
-        else:
-            loads[load_id] = part(kwh(load.kw), prices, 1.0)
+    loads = {
+        load_id: part(kwh(load.kw), prices, 1.0)
+        for load_id, load in schedule.loads.items()
+        if load.soc_kwh is None
+    }
     flows = slot_flows(schedule)
     return PlannedTotals(
         loads=loads,
         base_load=part(kwh(schedule.base_load()), prices, 1.0),
-        battery=part(battery, prices, 1.0),
+        battery=part(flows.battery_home_kwh, prices, 1.0),
         solar=part(flows.solar_used_kwh, prices, -1.0),
         export=part(flows.export_kwh, paid, -1.0),
         grid_import=part(flows.import_kwh, prices, 1.0),

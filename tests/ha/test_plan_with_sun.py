@@ -18,6 +18,13 @@ import pytest
 
 from custom_components.hems.const import DOMAIN
 from tests.household import KWP, household
+from tests.octopus_energy import (
+    EXPORT_MPAN,
+    EXPORT_TARIFF,
+    event_attributes,
+    rate_items,
+    rates_entity_id,
+)
 
 from .conftest import FakeOctopus
 from .helpers import BATTERY, EVENING, PUBLISHED, SLOT, entity, set_up, tick
@@ -27,6 +34,8 @@ FORECAST = "sensor.pv_forecast"
 ARRAY_KWP = 10.0
 DAY = datetime(2020, 9, 27, tzinfo=UTC)
 PEAK = (16, 19)  # the evening peak, local hours
+EXPORT_PEAK_P = 30.0
+EXPORT_OFF_PEAK_P = 4.0  # below every import price: nothing to gain off-peak
 HEATER: dict[str, Any] = {
     "kind": "immersion",
     "name": "Hot water",
@@ -61,6 +70,27 @@ async def offer_export(hass: HomeAssistant) -> None:
         },
         blocking=True,
     )
+
+
+def show_peak_export_rates(hass: HomeAssistant) -> list[str]:
+    """Show Octopus Energy export rates: 30p 16:00-19:00 local, else 4p."""
+    entities = []
+    for name, day in (("current", DAY - timedelta(hours=1)), ("next", DAY + SLOT * 46)):
+        items = rate_items(
+            day,
+            [
+                EXPORT_PEAK_P if in_peak(day + index * SLOT) else EXPORT_OFF_PEAK_P
+                for index in range(48)
+            ],
+        )
+        entity_id = rates_entity_id(name, mpan=EXPORT_MPAN, export=True)
+        hass.states.async_set(
+            entity_id,
+            "unknown",
+            event_attributes(name, items, mpan=EXPORT_MPAN, tariff=EXPORT_TARIFF),
+        )
+        entities.append(entity_id)
+    return entities
 
 
 def pv_kw() -> dict[datetime, float]:
@@ -163,7 +193,8 @@ async def _heater_plan(
     heater = load_item(hass, "heater")
     on = [start for start, flag in zip(starts(hass), heater["on"], strict=True) if flag]
     assert_adds_up(hass)
-    await hass.config_entries.async_remove(entry.entry_id)
+    if not sunny:
+        await hass.config_entries.async_remove(entry.entry_id)
     return on, forecast
 
 
@@ -231,18 +262,13 @@ async def test_export_prices_make_the_battery_sell_at_the_peak(
     octopus: FakeOctopus,
     devices: None,
 ) -> None:
-    """Agile Outgoing pays most 16:00-19:00: a force-discharge battery sells."""
+    """Export paying 30p 16:00-19:00 (as Flux does): the battery sells then."""
     freezer.move_to(EVENING)
     octopus.published_until = PUBLISHED
     hass.states.async_set("sensor.battery_soc", "50", {"unit_of_measurement": "%"})
     await offer_export(hass)
-    export = {
-        "export": {
-            "export_source": "octopus",
-            "export_product": "AGILE-OUTGOING-19-05-13",
-            "export_region": "A",
-        }
-    }
+    entities = show_peak_export_rates(hass)
+    export = {"export": {"export_source": "entity", "export_entities": entities}}
     await set_up(
         hass,
         (MODES_WITH_DISCHARGE, "battery"),
