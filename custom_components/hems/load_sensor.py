@@ -247,7 +247,17 @@ class TotalSensor(HemsPlanEntity, SensorEntity):
     entity_description: TotalSensorDescription
     # The plan is for the card; the recorder does not need it.
     _unrecorded_attributes = frozenset(
-        {"slots", "loads", "notes", "created", "planned", "base_kw", "pv_kw", "solar"}
+        {
+            "slots",
+            "loads",
+            "notes",
+            "created",
+            "planned",
+            "base_kw",
+            "pv_kw",
+            "solar",
+            "today",
+        }
     )
 
     async def async_added_to_hass(self) -> None:

@@ -93,6 +93,7 @@ def _loads(coordinator: HemsPlanCoordinator, schedule: Schedule) -> list[object]
         if isinstance(load, BatteryConfig):
             # A power-driven battery is sent ``kw`` as its setpoint.
             item["control"] = load.control.value
+            item["capacity_kwh"] = load.capacity_kwh
         if plan.modes is not None:
             item["modes"] = list(plan.modes)
         if plan.soc_kwh is not None:
@@ -132,6 +133,8 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
             "grid_import": gbp(planned.grid_import),
             "total": gbp(planned.total),
         },
+        # Today's half-hours that passed, as planned (the whole house).
+        "today": {name: gbp(part) for name, part in coordinator.today_parts().items()},
         "created": schedule.created.isoformat(),
         "slot_minutes": 30,
         "base_load_kw": schedule.base_load_kw,

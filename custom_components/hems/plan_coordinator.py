@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, override
 from zoneinfo import ZoneInfo
@@ -74,6 +74,7 @@ from .load_config import (
     LoadConfig,
 )
 from .metering import DayBook, book_cycles, book_run
+from .plan_totals import Planned, PlannedTotals, planned_from
 from .planner import BatteryMode, plan
 from .price_data import slot_start
 from .prices import SLOT
@@ -919,8 +920,41 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                 return True
         return False
 
+    def _book_plan(self, now: datetime) -> None:
+        """Book the plan's parts of the time that passed into today's figures."""
+        parts = self.state.today_parts
+        since = parts.until or now
+        while since < now and self.data is not None:
+            local = since.astimezone(self.tz)
+            midnight = datetime.combine(
+                local.date() + timedelta(days=1), time(0), tzinfo=self.tz
+            ).astimezone(UTC)
+            until = min(now, midnight)
+            parts.add(
+                local.date().isoformat(), planned_from(self.data, since, until), until
+            )
+            since = until
+        parts.until = max(now, parts.until or now)
+
+    def today_parts(self, now: datetime | None = None) -> dict[str, Planned]:
+        """Return today's parts so far, as planned (the running half-hour to now)."""
+        now = now or dt_util.utcnow()
+        parts = self.state.today_parts
+        day = now.astimezone(self.tz).date().isoformat()
+        midnight = datetime.combine(
+            now.astimezone(self.tz).date(), time(0), tzinfo=self.tz
+        ).astimezone(UTC)
+        since = max(parts.until or now, midnight)
+        running = (
+            planned_from(self.data, since, now)
+            if self.data is not None and since < now
+            else PlannedTotals(loads={}, base_load=Planned(), battery=Planned())
+        )
+        return parts.with_(day, running)
+
     def _meter(self, now: datetime) -> None:
         """Book every load's use up to ``now`` from what its device shows."""
+        self._book_plan(now)
         since = self.state.metered_until or now
         book = DayBook(self.state.today, self.tz)
         book.add(now, 0.0, None)  # a new local day starts its totals at zero
@@ -1096,6 +1130,15 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     @callback
     def _clear_issue(self, key: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.config_entry.entry_id}")
+
+
+_EMPTY = Schedule(
+    created=datetime.min.replace(tzinfo=UTC),
+    slot_starts=(),
+    prices=(),
+    loads={},
+    cost=0.0,
+)
 
 
 def _parse_stored(raw: Any) -> tuple[tuple[ControlState, Schedule | None], list[str]]:

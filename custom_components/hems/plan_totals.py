@@ -123,8 +123,10 @@ def _sum(parts: Iterable[Planned]) -> Planned:
     )
 
 
-def planned_from(schedule: Schedule, now: datetime) -> PlannedTotals:
-    """Return what is planned from ``now`` on (the running half-hour pro rata).
+def planned_from(
+    schedule: Schedule, now: datetime, until: datetime | None = None
+) -> PlannedTotals:
+    """Return what is planned from ``now`` on (to ``until``; half-hours pro rata).
 
     What ran before ``now`` is in the day's totals instead: the two never
     count the same energy. An unknown price adds no cost.
@@ -132,8 +134,8 @@ def planned_from(schedule: Schedule, now: datetime) -> PlannedTotals:
     count = len(schedule.slot_starts)
     weights = []
     for start in schedule.slot_starts:
-        end = start + SLOT
-        weights.append(0.0 if end <= now else min(1.0, (end - max(start, now)) / SLOT))
+        end = min(start + SLOT, until) if until is not None else start + SLOT
+        weights.append(max(end - max(start, now), timedelta(0)) / SLOT)
     prices = [price or 0.0 for price in schedule.prices]
     exported = schedule.export_prices or (None,) * count
     # Export earns nothing where its price, or the import price, is unknown.
@@ -166,3 +168,80 @@ def planned_from(schedule: Schedule, now: datetime) -> PlannedTotals:
         export=part(flows.export_kwh, paid, -1.0),
         grid_import=part(flows.import_kwh, prices, 1.0),
     )
+
+
+PARTS = ("controlled_loads", "base_load", "battery", "solar", "export", "grid_import")
+
+
+def parts_of(totals: PlannedTotals) -> dict[str, Planned]:
+    """Return the named parts of a breakdown (as on the sensor's attributes)."""
+    return {
+        "controlled_loads": totals.controlled,
+        "base_load": totals.base_load,
+        "battery": totals.battery,
+        "solar": totals.solar,
+        "export": totals.export,
+        "grid_import": totals.grid_import,
+    }
+
+
+@dataclass(slots=True, kw_only=True)
+class DayParts:
+    """The plan's parts over the half-hours of one local day that have passed."""
+
+    day: str = ""
+    parts: dict[str, Planned] = field(default_factory=dict)
+    until: datetime | None = None  # booked up to here
+
+    def add(self, day: str, totals: PlannedTotals, until: datetime) -> None:
+        """Add what the plan had between ``self.until`` and ``until`` (``day``'s)."""
+        if day != self.day:
+            self.day, self.parts = day, {}
+        for name, part in parts_of(totals).items():
+            before = self.parts.get(name, Planned())
+            self.parts[name] = Planned(
+                energy_kwh=round(before.energy_kwh + part.energy_kwh, 4),
+                cost=round(before.cost + part.cost, 4),
+            )
+        self.until = until
+
+    def with_(self, day: str, totals: PlannedTotals) -> dict[str, Planned]:
+        """Return the day's parts with ``totals`` added, and the total."""
+        parts = dict(self.parts) if day == self.day else {}
+        for name, part in parts_of(totals).items():
+            before = parts.get(name, Planned())
+            parts[name] = Planned(
+                energy_kwh=round(before.energy_kwh + part.energy_kwh, 4),
+                cost=round(before.cost + part.cost, 4),
+            )
+        parts["total"] = _sum(parts[name] for name in PARTS[:5])
+        return parts
+
+    def as_dict(self) -> dict[str, object]:
+        """Serialise for storage."""
+        return {
+            "day": self.day,
+            "until": self.until.isoformat() if self.until else None,
+            "parts": {
+                name: [part.energy_kwh, part.cost] for name, part in self.parts.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> DayParts:
+        """Restore; anything that cannot be trusted gives an empty day."""
+        try:
+            assert isinstance(data, Mapping)  # noqa: S101 - caught below
+            until = datetime.fromisoformat(data["until"]) if data["until"] else None
+            if until is not None and until.utcoffset() is None:
+                return cls()
+            parts = {}
+            for name, (energy, cost) in data["parts"].items():
+                if name not in PARTS or not all(
+                    math.isfinite(float(v)) for v in (energy, cost)
+                ):
+                    return cls()
+                parts[name] = Planned(energy_kwh=float(energy), cost=float(cost))
+            return cls(day=str(data["day"]), parts=parts, until=until)
+        except AssertionError, KeyError, TypeError, ValueError:
+            return cls()

@@ -401,3 +401,35 @@ async def test_power_control_sends_the_planned_setpoints(
         blocking=True,
     )
     assert float(hass.states.get("input_number.inverter_power").state) == -2000
+
+
+async def test_today_so_far_adds_up_as_planned(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """The day's passed half-hours, by part as planned, add up to what they cost."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    show_forecast(hass)
+    export = {"export": {"export_source": "fixed", "export_rate": 15.0}}
+    await set_up(
+        hass, (MODES_WITH_DISCHARGE, "battery"), options=solar_options(**export)
+    )
+    await offer_export(hass)
+    later = EVENING + timedelta(minutes=20)
+    for moment in (later, later + SLOT):
+        await tick(hass, freezer, moment)
+    hours = (later + SLOT - EVENING) / timedelta(hours=1)
+    today = plan_state(hass).attributes["today"]
+    # The base load is the configured 0.4 kW throughout: 0.4 kW x the hours.
+    assert today["base_load"]["energy_kwh"] == pytest.approx(0.4 * hours, abs=1e-3)
+    parts = ("controlled_loads", "base_load", "battery", "solar", "export")
+    assert sum(today[part]["cost"] for part in parts) == pytest.approx(
+        today["total"]["cost"], abs=1e-3
+    )
+    assert today["grid_import"]["cost"] + today["export"]["cost"] == pytest.approx(
+        today["total"]["cost"], abs=1e-3
+    )
+    assert today["grid_import"]["energy_kwh"] > 0
