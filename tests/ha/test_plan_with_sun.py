@@ -432,4 +432,8 @@ async def test_today_so_far_adds_up_as_planned(
     assert today["grid_import"]["cost"] + today["export"]["cost"] == pytest.approx(
         today["total"]["cost"], abs=1e-3
     )
-    assert today["grid_import"]["energy_kwh"] > 0
+    # In energy too: what the house, the battery and the sun did is the grid's.
+    assert sum(today[part]["energy_kwh"] for part in parts) == pytest.approx(
+        today["grid_import"]["energy_kwh"] + today["export"]["energy_kwh"], abs=1e-3
+    )
+    assert today["base_load"]["cost"] > 0
