@@ -16,7 +16,11 @@ from custom_components.hems.planner import (
 )
 from custom_components.hems.planner.eligibility import cycle_starts, run_slots
 from custom_components.hems.planner.feasibility import limit_excess_kwh, violations
-from custom_components.hems.planner.simulate import battery_step, simulate_detail
+from custom_components.hems.planner.simulate import (
+    battery_step,
+    grid_split,
+    simulate_detail,
+)
 
 T0 = datetime(2024, 1, 10, 17, tzinfo=UTC)
 
@@ -153,12 +157,13 @@ def _pareto(
 def plain_dp(problem: Problem, *, best_effort: bool = False) -> float | None:
     """Least cost by a plain DP over (load progress, SoC): no bound, no pruning.
 
-    An independent reference for horizons too long for brute force (in a
+    An independent reference for horizons too long for brute force, built on
+    the simulator's battery step and grid split (PV, export, curtailment; in a
     slot without a price the battery holds and the slot costs nothing).  States
     with the same progress keep their non-dominated (SoC, cost) pairs: from a
     higher SoC the same decisions cost at most N/eff per kWh more, N the most
-    negative price to come.  ``None`` if the limit cannot be met (without
-    ``best_effort``; with it the energy above the limit costs 1e6 p/kWh).
+    negative import or export price to come.  ``None`` if the limit cannot be
+    met (without ``best_effort``; with it the energy above the limit costs 1e6 p/kWh).
     """
     dt = problem.slot_hours
     prices = problem.prices
@@ -182,31 +187,40 @@ def plain_dp(problem: Problem, *, best_effort: bool = False) -> float | None:
         ]
     }
     priced = problem.priced
+    pv = problem.pv_kwh
+    export_prices = problem.export_prices
+    cap = problem.export_cap_kwh
     for t, price in enumerate(prices):
         nxt: dict[tuple[int, ...], list[tuple[float, float]]] = {}
         for key, entries in layer.items():
             for new_key, kwh in _plain_moves(t, key, runners, cycles):
                 demand = base[t] + kwh
                 for soc, cost in entries:
-                    steps = [(0.0, soc)]  # no battery, or it holds (no price)
-                    if battery is not None and priced[t]:
+                    steps = [(0.0, soc)]  # no battery
+                    if battery is not None:
+                        modes = (
+                            battery.modes if priced[t] else (BatteryMode.CHARGE_ONLY,)
+                        )
                         steps = [
-                            battery_step(battery, mode, soc, demand, dt)
-                            for mode in battery.modes
+                            battery_step(battery, mode, soc, demand, dt, pv[t], cap)
+                            for mode in modes
                         ]
                     for grid, new_soc in steps:
-                        net = demand + grid
+                        net = demand + grid - pv[t]
                         extra = 0.0
                         if limit is not None and net > limit + 1e-9:
                             if not best_effort:
                                 continue
                             extra = 1e6 * (net - limit)
+                        imported, exported, _ = grid_split(net, cap)
+                        paid = price * imported - export_prices[t] * exported
                         nxt.setdefault(new_key, []).append(
-                            (new_soc, cost + price * net + extra)
+                            (new_soc, cost + paid + extra)
                         )
         penalty = 0.0
         if battery is not None:
-            penalty = max([0.0, *(-p / battery.efficiency for p in prices[t + 1 :])])
+            later = [*prices[t + 1 :], *export_prices[t + 1 :]]
+            penalty = max([0.0, *(-p / battery.efficiency for p in later)])
         layer = {key: _pareto(entries, penalty) for key, entries in nxt.items()}
     finals = [cost for entries in layer.values() for _, cost in entries]
     return min(finals) if finals else None

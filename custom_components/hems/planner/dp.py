@@ -37,7 +37,7 @@ preferred to ``charge_only`` and both to a ``force_charge`` that draws nothing.
 In an unpriced slot the battery holds (``charge_only``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,7 @@ from .models import (
     Problem,
 )
 from .outcome import EXCESS_WEIGHT, Outcome
+from .setpoints import as_setpoints
 
 TOLERANCE = 1e-9
 LIMIT_TOLERANCE_KWH = 1e-9
@@ -479,7 +480,9 @@ def transitions(model: Model, t: int, s: _Floats, demand: _Floats) -> _Flows:
     room = np.maximum(0.0, (cap - s) / eff)
     c_lim = np.minimum(model.charge, room)
     from_pv = np.maximum(0.0, np.minimum(-surplus_net, c_lim)) if pv else None
-    if not model.priced[t]:
+    if not model.priced[t]:  # a power-controlled battery holds at 0 kW
+        if model.power:
+            from_pv = None
         if from_pv is None:
             return every, s, surplus_net, np.full(total, HOLD, dtype=np.int8)
         held = np.minimum(cap, s + from_pv * eff)
@@ -584,7 +587,6 @@ def search(  # noqa: C901, PLR0915
         p_new: list[int] = []
         p_kwh: list[float] = []
         p_score: list[float] = []
-        p_floor: list[float] = []
         p_flags: list[tuple[bool, ...]] = []
         checked = 0
         for ki, key in enumerate(keys):
@@ -599,9 +601,6 @@ def search(  # noqa: C901, PLR0915
                 p_new.append(nid)
                 p_kwh.append(kwh)
                 p_score.append(move_score)
-                p_floor.append(
-                    bound.loads(t + 1, new_key) if bound is not None else 0.0
-                )
                 p_flags.append(flags)
         src = np.array(p_src, dtype=np.int64)
         lengths = (starts[1:] - starts[:-1])[src]
@@ -626,7 +625,12 @@ def search(  # noqa: C901, PLR0915
                 new_excess = new_excess + above
             else:
                 ok &= net <= limit + LIMIT_TOLERANCE_KWH
-        floor = np.array(p_floor)[pair[base]]
+        floors = (
+            np.array([bound.loads(t + 1, k) for k in new_index])
+            if bound is not None
+            else np.zeros(len(new_index))
+        )
+        floor = floors[np.array(p_new, dtype=np.int64)[pair[base]]]
         if values:
             f = values[t + 1]
             estimate = new_cost + np.interp(new_soc, f.xs, f.values) + floor
@@ -951,6 +955,7 @@ def _solve(
     best = _Best()
     if first is not None:
         best.decisions, best.cost = first
+    root_bound = -INF
     try:
         mult = lp_multipliers(model, best_effort=best_effort, budget=budget)
         if mult is None:
@@ -958,6 +963,7 @@ def _solve(
         bound = Bound(model, mult)
         root: _Key = (0,) * (len(model.runners) + len(model.cycles))
         best.progress.bound = bound.loads(0, root) + bound.battery(0, model.soc0)
+        root_bound = best.progress.bound
         _search_all(
             model,
             mult,
@@ -977,6 +983,15 @@ def _solve(
         )
     if best.decisions is None:  # every search ran to the end without a plan
         return None
+    if model.power:  # the best plan by modes: optimal if it meets the LP bound
+        proven = best.cost <= root_bound + 1e-6 + 1e-9 * abs(best.cost)
+        return Outcome(
+            decisions=best.decisions,
+            bound=best.cost if proven else root_bound,
+            optimal=proven,
+            stopped=None if proven else "modes",
+            weighted=best_effort,
+        )
     return Outcome(
         decisions=best.decisions, bound=best.cost, optimal=True, weighted=best_effort
     )
@@ -1017,4 +1032,6 @@ def solve_dp(
         result = _solve(build_model(problem), None, best_effort=True, budget=budget)
     if result is None:
         raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
+    if result.decisions is not None:  # a power battery planned by modes
+        result = replace(result, decisions=as_setpoints(problem, result.decisions))
     return result

@@ -32,8 +32,15 @@ def violations(problem: Problem, decisions: Decisions) -> list[str]:  # noqa: C9
                 if start is not None and start not in starts.allowed:
                     found.append(f"{load.id}: start {start} not allowed")
             case Battery():
-                if len(decisions.mode[load.id]) != len(problem.slots):
-                    found.append(f"{load.id}: wrong number of modes")
+                steering = (
+                    decisions.power.get(load.id)
+                    if load.control == "power"
+                    else decisions.mode.get(load.id)
+                )
+                if steering is None or len(steering) != len(problem.slots):
+                    found.append(f"{load.id}: wrong number of modes or setpoints")
+                elif load.control == "modes" and not set(steering) <= set(load.modes):
+                    found.append(f"{load.id}: a mode it does not offer")
     if problem.import_limit_kw is not None:
         cap = problem.import_limit_kw * problem.slot_hours + LIMIT_TOLERANCE_KWH
         net = simulate_detail(problem, decisions).net_import_kwh

@@ -18,7 +18,7 @@ from .dp import build_model, fixed_loads
 from .errors import InfeasibleError
 from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
 from .milp import solve_milp
-from .models import Battery, BatteryMode, Decisions, Problem
+from .models import Battery, Decisions, Problem
 from .rules import independent_decisions
 from .simulate import simulate, simulate_detail
 
@@ -28,13 +28,10 @@ type Known = tuple[Decisions, float]  # a plan and its cost
 
 
 def _holding(problem: Problem, decisions: Decisions) -> Known:
-    count = len(problem.slots)
-    mode = {
-        b.id: (BatteryMode.CHARGE_ONLY,) * count
-        for b in problem.loads
-        if isinstance(b, Battery)
-    }
-    held = Decisions(on=decisions.on, start=decisions.start, mode=mode)
+    hold = independent_decisions(problem)  # the batteries as they hold there
+    held = Decisions(
+        on=decisions.on, start=decisions.start, mode=hold.mode, power=hold.power
+    )
     return held, simulate(problem, held)
 
 

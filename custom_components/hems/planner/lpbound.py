@@ -122,8 +122,12 @@ def site(model: Model, *, best_effort: bool) -> Site:
         low = model.const[t] - pv[t]  # nothing discharges
         if not battery:
             top, c = peak[t] - pv[t], 0.0
-        elif not model.priced[t]:  # holding: PV surplus only
-            c = min(model.charge, max(0.0, pv[t] - model.const[t]))
+        elif not model.priced[t]:  # holding: PV surplus only (power: nothing)
+            c = (
+                0.0
+                if model.power
+                else min(model.charge, max(0.0, pv[t] - model.const[t]))
+            )
             top = peak[t] - pv[t] + c
         else:
             c = model.charge

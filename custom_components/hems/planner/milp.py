@@ -202,11 +202,13 @@ def _battery_decisions(
     model: Model, b: Battery, dt: float, values: Sequence[float]
 ) -> Decisions:
     if b.control == "power":
-        kw = tuple(
-            (sum(values[c] for c in at.charge) - sum(values[d] for d in at.out)) / dt
-            for at in model.slots
-        )
-        return Decisions(power={b.id: kw})
+        kw = []
+        for at in model.slots:  # the pure action storing what the point stores
+            stored = b.efficiency * sum(values[c] for c in at.charge) - sum(
+                values[d] for d in at.out
+            )
+            kw.append((stored / b.efficiency if stored > 0 else stored) / dt)
+        return Decisions(power={b.id: tuple(kw)})
     modes: list[BatteryMode] = []
     for at in model.slots:
         picked = [m for m, col in at.modes.items() if values[col] > 0.5]  # noqa: PLR2004

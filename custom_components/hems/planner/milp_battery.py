@@ -20,13 +20,12 @@ Power control, per priced slot: charge c in [0, C h] and discharge d in
 [0, D h], d <= demand + E, the SoC within [min SoC, capacity]; every such
 (c, d) with c d = 0 is the setpoint (c - d) / h.  A direction binary keeps
 c d = 0 only where both at once could pay: with efficiency < 1 and a negative
-import or export price in this slot or later.  Elsewhere a point with both
-has the grid flow of the pure (c - d) and less stored energy; from more
-stored energy the same setpoints give a net import no higher in every later
-slot (charging stops at the capacity, discharging is no less limited), and
-with prices >= 0 a slot's cost never rises as its net import falls, so the
-setpoint's simulated cost is at most the point's objective: the optimum is
-unchanged and its objective is its setpoint's simulated cost.
+import or export price in the slot.  Elsewhere a point with both stores
+D = eff c - d; the pure action storing the same (charge D / eff, or discharge
+-D) is within the rates and limits and has a net import no higher (c - d >=
+D / eff and >= D), and with prices >= 0 a slot's cost never rises as its net
+import falls.  So the optimum is unchanged, and the setpoint read from a point
+is that pure action: its simulated cost is at most the point's objective.
 """
 
 from dataclasses import dataclass, field
@@ -228,15 +227,11 @@ def mode_battery(b: Battery, site: Site, matrix: Matrix) -> list[BatterySlot]:
 
 def _needs_direction(b: Battery, site: Site) -> list[bool]:
     """Whether c and d at once could pay in each slot (see the module docstring)."""
-    if b.efficiency >= 1.0 - TOL:
-        return [False] * site.count
-    needs = [False] * site.count
-    negative = False
-    for t in reversed(range(site.count)):
-        if site.priced[t]:
-            negative = negative or min(site.prices[t], site.export_prices[t]) < 0
-        needs[t] = negative
-    return needs
+    lossy = b.efficiency < 1.0 - TOL
+    return [
+        lossy and site.priced[t] and min(site.prices[t], site.export_prices[t]) < 0
+        for t in range(site.count)
+    ]
 
 
 def power_battery(b: Battery, site: Site, matrix: Matrix) -> list[BatterySlot]:

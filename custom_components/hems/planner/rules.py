@@ -39,12 +39,17 @@ def cheapest_start(starts: CycleStarts) -> int | None:
 
 
 def independent_decisions(problem: Problem) -> Decisions:
-    """Each interruptible load and cycle at its own optimum; batteries hold."""
+    """Each interruptible load and cycle at its own optimum; batteries hold.
+
+    A mode-controlled battery holds by ``charge_only`` (it still stores PV
+    surplus), a power-controlled one at 0 kW.
+    """
     prices = problem.prices
     count = len(prices)
     on: dict[str, tuple[bool, ...]] = {}
     start: dict[str, int | None] = {}
     mode: dict[str, tuple[BatteryMode, ...]] = {}
+    power: dict[str, tuple[float, ...]] = {}
     for load in problem.loads:
         match load:
             case InterruptibleLoad():
@@ -52,9 +57,11 @@ def independent_decisions(problem: Problem) -> Decisions:
                 on[load.id] = tuple(i in chosen for i in range(count))
             case CycleLoad():
                 start[load.id] = cheapest_start(cycle_starts(problem, load))
+            case Battery() if load.control == "power":
+                power[load.id] = (0.0,) * count
             case Battery():
                 mode[load.id] = (BatteryMode.CHARGE_ONLY,) * count
-    return Decisions(on=on, start=start, mode=mode)
+    return Decisions(on=on, start=start, mode=mode, power=power)
 
 
 def battery_rule(

@@ -12,7 +12,7 @@ from typing import Literal
 from .budget import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, Budget
 from .dp import quick_bound, solve_dp
 from .errors import InfeasibleError
-from .explain import explain
+from .explain import explain, sun_sentence
 from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
 from .firstplan import first_plan
 from .milp import solve_milp
@@ -27,6 +27,22 @@ type Solver = Literal["auto", "dp", "milp"]
 OPTIMAL_GAP_ABS = 1e-6  # pence: a smaller gap is rounding, the plan is optimal
 OPTIMAL_GAP_REL = 1e-7
 MILP_AFTER_DP_S = 1.0  # time needed to try the MILP after the DP ran out of memory
+
+
+def shares_the_sun(problem: Problem) -> bool:
+    """Whether loads may share PV surplus, so each one's best slots depend on others.
+
+    Without a battery a plan's net in a priced slot is base + loads - PV; where
+    the PV never exceeds the base load the net is >= 0 whatever the loads do,
+    it costs price x net and the loads' costs add up (no coupling).
+    """
+    dt = problem.slot_hours
+    return any(
+        on and sun > kw * dt
+        for on, sun, kw in zip(
+            problem.priced, problem.pv_kwh, problem.base_kw, strict=True
+        )
+    )
 
 
 def _within_limit(problem: Problem, net_import_kwh: tuple[float, ...]) -> bool:
@@ -174,7 +190,11 @@ def plan(
     decisions = independent_decisions(problem)
     sim = simulate_detail(problem, decisions)
     has_battery = any(isinstance(load, Battery) for load in problem.loads)
-    coupled = has_battery or not _within_limit(problem, sim.net_import_kwh)
+    coupled = (
+        has_battery
+        or shares_the_sun(problem)
+        or not _within_limit(problem, sim.net_import_kwh)
+    )
     if solver == "auto" and not coupled:
         outcome = Outcome(
             decisions=decisions, bound=sim.cost, optimal=True, method="fast"
@@ -216,6 +236,10 @@ def plan(
         soc_kwh=sim.soc_kwh,
         explain=explain(problem, decisions, sim),
         method=outcome.method,
+        import_kwh=sim.import_kwh,
+        export_kwh=sim.export_kwh,
+        curtailed_kwh=sim.curtailed_kwh,
+        sun=sun_sentence(problem, sim),
         limit_violation_kwh=excess if excess > LIMIT_TOLERANCE_KWH else 0.0,
         notes=tuple(notes),
         seconds=time.perf_counter() - began,
