@@ -358,7 +358,7 @@ async def test_power_control_sends_the_planned_setpoints(
             "unit": "W",
             "charge_positive": True,
             "min_interval_s": 0,
-            "step_kw": 0.0,
+            "step_kw": 0.01,
         },
     }
     export = {"export": {"export_source": "fixed", "export_rate": 15.0}}
@@ -383,7 +383,7 @@ async def test_power_control_sends_the_planned_setpoints(
         assert index is not None
         kw = schedule.loads["battery"].kw[index]
         value = float(hass.states.get("input_number.inverter_power").state)
-        assert value == pytest.approx(kw * 1000, abs=1.0)
+        assert value == pytest.approx(kw * 1000, abs=10.0)  # the 0.01 kW step
         seen.append(value)
         slot += SLOT
     assert min(seen) < 0 < max(seen)
