@@ -771,8 +771,18 @@ def schedule_from_plan(
         if any(slot.export_price is not None for slot in problem.slots)
         else (),
         export_limit_kw=problem.export_limit_kw,
-        sun=plan.sun,
+        sun=_with_names(plan.sun, built, loads),
     )
+
+
+def _with_names(text: str, built: BuiltProblem, loads: Sequence[LoadConfig]) -> str:
+    """Return the planner's words with its load ids as the loads' names."""
+    names = {load.id: load.name for load in loads}
+    # Longest first: a window's id ("load@key") before its load's.
+    for planner_id in sorted(built.owners, key=len, reverse=True):
+        load_id = built.owners[planner_id][0]
+        text = text.replace(planner_id, names.get(load_id, load_id))
+    return text
 
 
 def _per_slot(value: tuple[float, ...] | float, count: int) -> tuple[float, ...]:

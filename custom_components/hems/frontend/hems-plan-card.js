@@ -334,8 +334,7 @@ class HemsPlanCard extends HTMLElement {
     if (!model.slots.length) return `<div class="message">No plan yet: waiting for prices.</div>`;
     const last = model.slots[model.slots.length - 1];
     const total = model.planned ? model.planned.total.cost : (model.cost === null ? null : model.cost * 100);
-    const parts = [`<span data-summary="cost">Planned from now ${t.money(total)}</span>`];
-    if (model.planned) parts.push(this._breakdown(model, model.planned, ""));
+    const parts = [`<span><span data-summary="cost">Planned from now ${t.money(total)}</span>${model.planned ? ` ${this._breakdown(model, model.planned, "")}` : ""}</span>`];
     if (model.created) parts.push(`<span>made ${escapeHtml(t.day(model.created))} ${escapeHtml(t.time(model.created))}</span>`);
     const end = last.start + model.slotMs;
     parts.push(`<span>until ${escapeHtml(t.day(end))} ${escapeHtml(t.time(end))}</span>`);
@@ -343,7 +342,7 @@ class HemsPlanCard extends HTMLElement {
       ? `<ul class="notes">${model.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("")}</ul>` : "";
     const empty = visible.length ? "" : `<div class="message">Every planned half-hour has passed: waiting for the next plan.</div>`;
     const today = model.today
-      ? `<div class="headline today"><span data-summary="today">Today so far ${t.money(model.today.total.cost)}</span>${this._breakdown(model, model.today, "today-")}<span class="hint">as planned, the half-hours that passed</span></div>`
+      ? `<div class="headline today"><span><span data-summary="today">Today so far ${t.money(model.today.total.cost)}</span> ${this._breakdown(model, model.today, "today-")}</span><span class="hint">(as planned, from the half-hours that passed)</span></div>`
       : "";
     const sun = model.solar?.summary
       ? `<div class="sun" data-sun="${model.solar.planned_with_pv ? "planned" : "none"}">${escapeHtml(model.solar.summary)}${model.solar.sun ? ` ${escapeHtml(model.solar.sun)}` : ""}</div>` : "";
@@ -368,8 +367,10 @@ class HemsPlanCard extends HTMLElement {
       const lead = index === 0 ? (cost < 0 ? "−" : "") : ` ${sign} `;
       return `${lead}<span data-part="${prefix}${key}" data-pence="${cost.toFixed(4)}">${label} ${t.money(Math.abs(cost))}</span>`;
     }).join("");
+    // -0 would show as "-£0.00".
+    const revenue = 0 - (parts.export?.cost || 0) + 0;
     const grid = parts.gridImport && (hasSun || sells)
-      ? ` <span class="grid-sum">(= import <span data-part="${prefix}import" data-pence="${(parts.gridImport.cost || 0).toFixed(4)}">${t.money(parts.gridImport.cost)}</span> − export <span data-part="${prefix}revenue" data-pence="${(-(parts.export?.cost || 0)).toFixed(4)}">${t.money(-(parts.export?.cost || 0))}</span>)</span>`
+      ? ` <span class="grid-sum">(= import <span data-part="${prefix}import" data-pence="${(parts.gridImport.cost || 0).toFixed(4)}">${t.money(parts.gridImport.cost)}</span> − export <span data-part="${prefix}revenue" data-pence="${revenue.toFixed(4)}">${t.money(revenue)}</span>)</span>`
       : "";
     return `<span class="breakdown">= ${text}${grid}</span>`;
   }
@@ -650,6 +651,12 @@ class HemsPlanCard extends HTMLElement {
         if (top > base) {
           out.push(`<rect class="stack" data-load="${escapeHtml(layer.id)}" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(top))}" height="${f(yK(base) - yK(top))}" fill="${layer.color}"/>`);
         }
+        // The part the grid does not give (the sun or the battery does), faint
+        // under the hatching, so every load still shows in its colour.
+        const low = Math.max(base, stack.net);
+        if (base + layer.kw > low + 1e-9) {
+          out.push(`<rect class="stack-covered" data-load="${escapeHtml(layer.id)}" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(base + layer.kw))}" height="${f(yK(low) - yK(base + layer.kw))}" fill="${layer.color}"/>`);
+        }
         base += layer.kw;
       }
       const w = f(Math.max(slotW - 0.5, 0.5));
@@ -697,7 +704,7 @@ class HemsPlanCard extends HTMLElement {
           if (end !== null) line += `L${f(x(start + slotMs))},${f(ySoc(end / capacity))}`;
         }
       });
-      if (line) out.push(`<path class="soc-line" data-load="${escapeHtml(load.id)}" d="${line}"/>`);
+      if (line) out.push(`<path class="soc-line" data-load="${escapeHtml(load.id)}" style="stroke:${load.color}" d="${line}"/>`);
     }
 
     // A battery charging from the grid (its power is not in the plan): a strip
@@ -775,7 +782,7 @@ class HemsPlanCard extends HTMLElement {
       ...(stacks.some((stack) => stack.sun > 1e-9) ? [`<span><i class="sun"></i>covered by the sun</span>`] : []),
       ...(stacks.some((stack) => stack.covered > 1e-9) ? [`<span><i class="covered"></i>covered by the battery</span>`] : []),
       ...(stacks.some((stack) => stack.exported > 1e-9) ? [`<span><i class="export"></i>sold to the grid (kW)</span>`] : []),
-      ...socLoads.map((load) => `<span><i class="soc"></i>${escapeHtml(load.name)} charge (empty to full)</span>`),
+      ...socLoads.map((load) => `<span><i class="soc" style="border-color:${load.color}"></i>${escapeHtml(load.name)} charge (empty to full)</span>`),
       `<span><i class="import"></i>from the grid (kW)</span>`,
       ...(model.slots.some((slot) => (slot.pv || 0) > 0) ? [`<span><i class="pv"></i>solar forecast (kW)</span>`] : []),
       ...(model.limitKw ? [`<span><i class="limit"></i>import limit</span>`] : []),
@@ -870,11 +877,12 @@ const STYLES = `
   .headline .hint { font-size: 0.85em; font-style: italic; }
   .sun { font-size: 0.85em; color: var(--secondary-text-color); margin: -4px 0 8px; }
   svg .sun-covered { opacity: 0.9; }
+  svg .stack-covered { opacity: 0.3; }
   svg .export-bar { fill: #43a047; opacity: 0.6; }
-  svg .soc-line { fill: none; stroke: #00897b; stroke-width: 2; }
+  svg .soc-line { fill: none; stroke-width: 2.5; stroke-dasharray: 1 3; stroke-linecap: round; }
   .legend i.sun { background: repeating-linear-gradient(135deg, #fbc02d 0 2px, transparent 2px 4px); }
   .legend i.export { background: #43a047; opacity: 0.6; }
-  .legend i.soc { height: 0; border-top: 2px solid #00897b; }
+  .legend i.soc { height: 0; border-top: 3px dotted; }
   .plan td.load.over, .key.over { background: color-mix(in srgb, var(--hems-over) 30%, transparent); box-shadow: inset 3px 0 0 var(--hems-over); }
   .plan td.load.over.on { background: linear-gradient(color-mix(in srgb, var(--hems-over) 30%, transparent), color-mix(in srgb, var(--hems-over) 30%, transparent)),
     color-mix(in srgb, var(--c) 40%, transparent); }
