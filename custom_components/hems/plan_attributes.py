@@ -34,9 +34,9 @@ def _slots(
         item: dict[str, object] = {
             "start": start.isoformat(),
             "price": None if price is None else round(price, 4),
-            "import_kwh": flows.import_kwh[index],
-            "export_kwh": flows.export_kwh[index],
-            "curtailed_kwh": flows.curtailed_kwh[index],
+            "import_kwh": round(flows.import_kwh[index], 4),
+            "export_kwh": round(flows.export_kwh[index], 4),
+            "curtailed_kwh": round(flows.curtailed_kwh[index], 4),
         }
         planned_export = (
             schedule.export_prices[index] if schedule.export_prices else None

@@ -66,7 +66,7 @@ def slot_flows(schedule: Schedule) -> SlotFlows:
         used = min(sun - curtailed, use + charge)
         to_house = min(discharge, max(use - used, 0.0))
         flows.append((max(net, 0.0), export, curtailed, used, charge - to_house))
-    columns = [tuple(round(row[i], 4) for row in flows) for i in range(5)]
+    columns = [tuple(row[i] for row in flows) for i in range(5)]
     return SlotFlows(
         import_kwh=columns[0],
         export_kwh=columns[1],
