@@ -5,13 +5,16 @@ forecast and the batteries' state of charge; per load its plan; and the
 breakdown of what is planned from now, whose parts add up to the total.
 """
 
+import re
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from homeassistant.util import dt as dt_util
 
 from .load_config import BatteryConfig
 from .load_status import load_status
 from .plan_totals import Planned, SlotFlows, planned_from, slot_flows
+from .prices import SLOT
 from .scheduling import Schedule
 from .site_options import ForecastSource
 
@@ -70,8 +73,22 @@ def _solar(coordinator: HemsPlanCoordinator, schedule: Schedule) -> dict[str, ob
         "problems": list(reading.problems) if reading is not None else [],
         "planned_with_pv": bool(schedule.pv_kw),
         "summary": summary,
-        "sun": schedule.sun,
+        "sun": _local_times(schedule.sun, schedule, coordinator.tz),
     }
+
+
+def _local_times(text: str, schedule: Schedule, tz: ZoneInfo) -> str:
+    """Return the planner's words with its UTC times (HH:MM) in local time.
+
+    Each time is the first planned half-hour (or end) at that UTC time of day.
+    """
+    local: dict[str, str] = {}
+    for start in (*schedule.slot_starts, *(s + SLOT for s in schedule.slot_starts)):
+        local.setdefault(f"{start:%H:%M}", f"{start.astimezone(tz):%H:%M}")
+    return _CLOCK.sub(lambda match: local.get(match[0], match[0]), text)
+
+
+_CLOCK = re.compile(r"\b\d{2}:\d{2}\b")
 
 
 def _loads(coordinator: HemsPlanCoordinator, schedule: Schedule) -> list[object]:

@@ -214,6 +214,11 @@ async def test_a_sunny_forecast_heats_the_water_at_midday(
     attributes = plan_state(hass).attributes
     assert attributes["solar"]["source"] == "sensor"
     assert attributes["solar"]["summary"] == f"Solar forecast from {FORECAST}."
+    # What the sun does, in the load's name and local (BST) time.
+    sun = attributes["solar"]["sun"]
+    assert sun.startswith("Hot water from PV surplus")
+    assert f"{sunny[0].astimezone(UK):%H:%M}" in sun
+    assert f"{sunny[0]:%H:%M}" not in sun
     by_start = {
         datetime.fromisoformat(slot["start"]): slot for slot in attributes["slots"]
     }
