@@ -32,10 +32,13 @@ from custom_components.hems.planner.dp import (
 )
 from custom_components.hems.planner.feasibility import limit_excess_kwh, violations
 from custom_components.hems.planner.lpbound import Bound, lp_multipliers
+from custom_components.hems.planner.setpoints import as_setpoints
 from custom_components.hems.planner.simulate import simulate, simulate_detail
 
-from .helpers import at, brute_force, close, plain_dp
+from .helpers import all_decisions, at, brute_force, close, plain_dp
+from .test_budget import CountedBudget
 
+INF = float("inf")
 SETTINGS = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow],
@@ -342,3 +345,79 @@ def test_a_problem_without_sun_or_export_is_unchanged():
     first, second = plan(base), plan(with_zero)
     assert first.cost == second.cost == simulate(base, first.decisions)
     assert first.sun == second.sun == ""
+
+
+@st.composite
+def powered(draw: st.DrawFn) -> tuple[Problem, list[tuple[float, ...]]]:
+    """Draw a small problem with a power-controlled battery, and random setpoints."""
+    problem = draw(sunny(max_slots=4, battery=True))
+    battery = next(x for x in problem.loads if isinstance(x, Battery))
+    power = replace(battery, control="power", modes=MODE_SETS[0])
+    problem = replace(
+        problem,
+        loads=tuple(power if x is battery else x for x in problem.loads),
+    )
+    count = len(problem.slots)
+    setpoints = draw(
+        st.lists(
+            st.lists(
+                st.floats(-power.discharge_kw, power.charge_kw),
+                min_size=count,
+                max_size=count,
+            ).map(tuple),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    return problem, setpoints
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(powered())
+def test_power_control_starts_from_the_best_mode_plan(case):
+    """The best mode plan as setpoints; its bound holds for any setpoints."""
+    problem, setpoints = case
+    battery = next(x for x in problem.loads if isinstance(x, Battery))
+    modes = replace(battery, control="modes", modes=tuple(BatteryMode))
+    twin = replace(
+        problem, loads=tuple(modes if x is battery else x for x in problem.loads)
+    )
+    best_by_modes = INF
+    for decisions in all_decisions(twin):
+        steered = as_setpoints(problem, decisions)
+        sim = simulate_detail(problem, steered)
+        if limit_excess_kwh(problem, sim.net_import_kwh) <= 1e-9:
+            best_by_modes = min(best_by_modes, sim.cost)
+    try:
+        found = solve_dp(problem)
+    except InfeasibleError:
+        assert best_by_modes == INF
+        return
+    assert found.decisions is not None
+    assert battery.id in found.decisions.power
+    assert close(simulate(problem, found.decisions), best_by_modes)
+    result = plan(problem)
+    assert result.cost <= best_by_modes + 1e-6
+    assert result.bound is not None
+    if result.optimal:
+        assert close(result.bound, result.cost)
+    for row in setpoints:  # any plan: the loads where the DP put them
+        other = replace(found.decisions, power={battery.id: row})
+        sim = simulate_detail(problem, other)
+        if limit_excess_kwh(problem, sim.net_import_kwh) <= 1e-9:
+            assert result.bound <= sim.cost + 1e-6
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(sunny(max_slots=8, max_loads=3, battery=True), st.integers(1, 30))
+def test_a_stopped_search_proves_a_bound_below_the_optimum(problem, checks):
+    """Stopped after a few budget checks: a plan, and a bound <= the optimum."""
+    reference = plain_dp(problem)
+    if reference is None:
+        return
+    stopped = solve_dp(problem, budget=CountedBudget(checks))
+    assert stopped.bound <= reference + 1e-6
+    if stopped.decisions is not None:
+        sim = simulate_detail(problem, stopped.decisions)
+        if limit_excess_kwh(problem, sim.net_import_kwh) <= 1e-9:
+            assert sim.cost >= reference - 1e-6

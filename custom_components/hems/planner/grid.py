@@ -8,10 +8,9 @@ import at p, export at e up to E, the rest curtailed at no cost (the excess
 above the import limit L weighted by W in best effort).  f is piecewise linear
 with breakpoints 0, -E and L: convex only when its slopes 0, e, p (, p + W)
 ascend, so not when export pays more than import or costs something under a
-limit.  The bound works with its convex lower envelope over the range of nets
-a plan can reach; a Lagrangian term min_n (f(n) - q n) needs only the
-breakpoints and the ends of that range (a linear function minus a piecewise
-linear one is least at one of them).
+limit.  The bound (:mod:`.lpbound`) prices import and export apart and adds
+the pieces of f's convex lower envelope over the nets a plan can reach where
+f is not convex there.
 """
 
 from dataclasses import dataclass
@@ -47,9 +46,44 @@ class SlotCost:
         inner = [x for x in (-self.export_cap, 0.0, self.limit) if lo < x < hi]
         return [lo, *sorted(inner), hi] if hi > lo else [lo]
 
-    def least_minus(self, q: float, lo: float, hi: float) -> float:
-        """Min over n in [lo, hi] of f(n) - q n (the Lagrangian's slot term)."""
-        return min(self(x) - q * x for x in self.points(lo, hi))
+    def least_split(  # noqa: PLR0917
+        self,
+        a: tuple[float, float],
+        b: float,
+        c: float,
+        lo: float,
+        hi: float,
+        curtail: float,
+    ) -> float:
+        """Min of a i + b x + c k over the slot's boxes.
+
+        i (import) in [0, max(hi, 0)] at a[0] per kWh up to the limit, a[1]
+        above it (best effort), x (export) in [0, min(E, max(-lo, 0))],
+        k (curtailment) in [0, ``curtail``]: what the Lagrangian leaves of the
+        slot once its balance and rows are dualised.
+        """
+        top = max(hi, 0.0)
+        low = min(top, self.limit)
+        most = min(0.0, a[0] * low, a[0] * low + a[1] * (top - low))
+        room = min(self.export_cap, max(-lo, 0.0))
+        return most + min(0.0, b * room) + min(0.0, c * curtail)
+
+    def lines(self, lo: float, hi: float) -> list[tuple[float, float]]:
+        """(slope, intercept) of the envelope's pieces where f is not convex.
+
+        Every plan's cost f(net) >= slope x net + intercept for net in [lo, hi];
+        empty where f is convex there (f itself is then the envelope).
+        """
+        points = self.points(lo, hi)
+        start, segments = self.envelope(lo, hi)
+        if len(segments) >= len(points) - 1:
+            return []
+        result: list[tuple[float, float]] = []
+        x, y = lo, start
+        for length, slope in segments:
+            result.append((slope, y - slope * x))
+            x, y = x + length, y + slope * length
+        return result
 
     def envelope(self, lo: float, hi: float) -> tuple[float, list[tuple[float, float]]]:
         """Return the convex lower envelope of f on [lo, hi]: f(lo), (length, slope)s.

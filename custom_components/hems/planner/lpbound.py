@@ -1,37 +1,34 @@
 """A Lagrangian lower bound on the cost to come, with multipliers from an LP.
 
-**Relaxation.**  Per slot t the net n_t = demand_t + ch_t - u_t - pv_t
-(demand: base and loads) costs f_t(n_t) (:mod:`.grid`: import, export up to
-the limit, curtailment, in best effort the weighted excess).  Every plan is a
-point of this LP: interruptible loads x[i,t] in [0, 1] with sum_t x[i,t] =
-count (forced slots at 1), cycle starts y[c,k] in [0, 1] with sum_k y[c,k] =
-1, a battery with charge ch_t in [0, C_t] and discharge u_t in [0, a],
-SoC' = SoC + eff*ch_t - u_t kept in [lo, cap] (lo = min(initial SoC, min SoC)),
-u_t <= demand_t + X (X = 0 unless the battery may export: force discharge
-never exceeds demand + export limit, normal discharge never exceeds the
-demand), n_t in [n_lo_t, n_hi_t] (the nets any plan can reach, the top capped
-by the import limit) at the cost of the convex lower envelope of f_t there.
-The simulator's battery is a special case of any power within its rates; C_t
-is the charge rate, in a slot without a price (where the battery holds) the PV
-surplus over the base load, and there is no discharge.
+**Relaxation.**  Every plan is a point of this LP at its cost: interruptible
+loads x[i,t] in [0, 1] with sum_t x[i,t] = count (forced slots at 1), cycle
+starts y[c,k] in [0, 1] with sum_k y[c,k] = 1, a battery with charge ch_t in
+[0, C_t] and discharge u_t in [0, a], SoC' = SoC + eff*ch_t - u_t kept in
+[lo, cap] (lo = min(initial SoC, min SoC)), u_t <= demand_t + X (X = 0 unless
+the battery may export: a normal discharge never exceeds the demand, a forced
+one demand + export limit); per slot import i, export x, curtailment k with
+i - x - k = demand + ch - u - pv (the net), i in [0, max(n_hi, 0)], x in
+[0, min(E, max(-n_lo, 0))], k in [0, pv] ([n_lo, n_hi]: the nets a plan can
+reach, the top capped by the import limit), i <= demand + ch (import feeds
+consumption only), x + k <= u + pv (only PV and discharge leave), at the cost
+p i - e x (+ the weighted excess in best effort), and where that cost f_t(net)
+(:mod:`.grid`) is not convex on [n_lo, n_hi], cost >= each piece of its
+convex envelope.  C_t is the charge rate; in a slot without a price (where
+the battery holds) the PV surplus over the base load, with no discharge.
 
-**Lagrangian.**  For any q_t (on the balance n_t = demand_t + ch_t - u_t -
-pv_t) and lambda_t >= 0 (on u_t <= demand_t + X) every plan costs at least
-
-    sum_t [min_n (f_t(n) - q_t n) + (q_t - lambda_t) demand_t - q_t pv_t
-           - lambda_t X] + sum_t [q_t ch_t - (q_t - lambda_t) u_t],
-
-the minimum over n in [n_lo_t, n_hi_t] (at a breakpoint of f_t or an end),
-because f_t(n_t) >= min_n (f_t(n) - q_t n) + q_t n_t and the lambda term
-is <= 0.  This separates: each load at its cheapest under the prices
-q - lambda (its own slots, its own starts), the battery alone with charge
-price q and discharge value q - lambda (a convex piecewise-linear function of
-the SoC, :func:`.bounds.relaxed_battery_values`), and constants.  The bound
-holds for *any* multipliers, so rounding in the LP cannot make it invalid; the
-LP's optimal duals make it equal the LP optimum at the start.  From a DP state
-(slot t, load progress, SoC) the same separation bounds the cost still to
-come.  Without PV and export, n_t >= 0 and f_t(n) = p_t n: q_t = p_t + mu_t
-with mu_t the dual of the import limit, the bound of a house without PV.
+**Lagrangian.**  For any q_t (balance), lambda_t >= 0 (discharge cap), mu_t,
+nu_t >= 0 (the two source rows) and rho >= 0 (envelope pieces) every plan
+costs at least: per slot the least of a linear function of (i, x, k) over
+their boxes (closed form), + each load at q - mu - lambda per kWh (its own
+slots, its own starts), + the battery alone with charge price q - mu and
+discharge value q + nu - lambda (a convex piecewise-linear function of the
+SoC, :func:`.bounds.relaxed_battery_values`), + constants, because every
+dualised row is an equality or is signed so its term is <= 0.  The bound
+holds for *any* such multipliers, so rounding in the LP cannot make it
+invalid; the LP's optimal duals make it equal the LP optimum at the start.
+From a DP state (slot t, load progress, SoC) the same separation bounds the
+cost still to come.  Without PV and export, x = k = 0 and i = net: the bound
+of a house without PV (q = p + the limit's dual).
 
 **Fixing.**  Forcing one more slot u into an interruptible load raises its
 part of the bound by kwh*(q_u - theta) (theta: the count-th cheapest q); a
@@ -59,7 +56,7 @@ LIMIT_TOLERANCE = 1e-9  # kWh: a net this far above the limit is rounding
 
 @dataclass(frozen=True, slots=True)
 class Multipliers:
-    """q (energy balance) and lambda (discharge <= demand + X) per slot.
+    """q (energy balance), lambda (discharge <= demand + X), mu, nu per slot.
 
     ``weighted``: best effort (the excess above the limit is priced, not cut).
     """
@@ -67,11 +64,16 @@ class Multipliers:
     q: tuple[float, ...]
     lam: tuple[float, ...]
     weighted: bool = False
+    mu: tuple[float, ...] = ()  # import <= demand + charge
+    nu: tuple[float, ...] = ()  # export + curtailment <= discharge + PV
+    # per slot (rho, slope, intercept): cost >= slope x net + intercept
+    rho: tuple[tuple[tuple[float, float, float], ...], ...] = ()
 
 
 def plain_multipliers(model: Model, *, best_effort: bool = False) -> Multipliers:
     """Q = the import price, lambda = 0: a bound that needs no LP."""
-    return Multipliers(tuple(model.prices), (0.0,) * model.count, best_effort)
+    zeros = (0.0,) * model.count
+    return Multipliers(tuple(model.prices), zeros, best_effort, zeros, zeros)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,16 +190,25 @@ class _Lp:
         self.cols.append(col)
         self.vals.append(value)
 
-    def demand(
-        self, rows: list[int], caps: list[int], t: int, c: int, kwh: float
+    def demand(  # noqa: PLR0917
+        self,
+        rows: list[int],
+        caps: list[int],
+        imports: list[int],
+        t: int,
+        c: int,
+        kwh: float,
     ) -> None:
         """Column c adds ``kwh`` to the demand of slot t."""
         self.entry(rows[t], c, -kwh)
+        self.entry(imports[t], c, -kwh)
         if caps and caps[t] >= 0:
             self.entry(caps[t], c, -kwh)
 
 
-def _loads(lp: _Lp, model: Model, rows: list[int], caps: list[int]) -> None:
+def _loads(
+    lp: _Lp, model: Model, rows: list[int], caps: list[int], imports: list[int]
+) -> None:
     """Load columns: they cost nothing themselves, only through the nets."""
     for r in model.runners:
         total = lp.row(r.count, r.count)
@@ -205,7 +216,7 @@ def _loads(lp: _Lp, model: Model, rows: list[int], caps: list[int]) -> None:
             if r.eligible[t]:
                 c = lp.col(0.0, 1.0 if r.forced[t] else 0.0, 1.0)
                 lp.entry(total, c, 1.0)
-                lp.demand(rows, caps, t, c, r.kwh)
+                lp.demand(rows, caps, imports, t, c, r.kwh)
     for cy in model.cycles:
         total = lp.row(1.0, 1.0)
         for k in range(model.count):
@@ -214,12 +225,16 @@ def _loads(lp: _Lp, model: Model, rows: list[int], caps: list[int]) -> None:
                 lp.entry(total, c, 1.0)
                 for j, e in enumerate(cy.profile):
                     if e:
-                        lp.demand(rows, caps, k + j, c, e)
+                        lp.demand(rows, caps, imports, k + j, c, e)
 
 
 def _battery(
-    lp: _Lp, model: Model, where: Site, rows: list[int], caps: list[int]
+    lp: _Lp,
+    model: Model,
+    where: Site,
+    all_rows: tuple[list[int], list[int], list[int], list[int]],
 ) -> None:
+    rows, caps, imports, sources = all_rows
     prev = -1
     for t in range(model.count):
         on = 1.0 if model.priced[t] else 0.0  # unpriced: it holds (no discharge)
@@ -228,6 +243,8 @@ def _battery(
         soc = lp.col(0.0, model.lo, model.cap)
         lp.entry(rows[t], ch, -1.0)
         lp.entry(rows[t], out, 1.0)
+        lp.entry(imports[t], ch, -1.0)
+        lp.entry(sources[t], out, -1.0)
         if caps and caps[t] >= 0:
             lp.entry(caps[t], out, 1.0)
         rhs = model.soc0 if prev < 0 else 0.0
@@ -264,6 +281,62 @@ def _highs_lp(lp: _Lp) -> Any:
     return highs_lp
 
 
+type _Envelope = list[tuple[int, float, float]]  # (row, slope, intercept)
+
+
+def _grid(
+    lp: _Lp, model: Model, where: Site
+) -> tuple[list[int], list[int], list[int], list[_Envelope]]:
+    """Per slot: import, export and curtailment columns and the rows on them.
+
+    The balance (import - export - curtailment = net), import <= demand +
+    charge, export + curtailment <= discharge + PV, and where f_t is not
+    convex its envelope's pieces: cost >= slope x net + intercept.
+    """
+    inf = INF
+    pv = model.pv or [0.0] * model.count
+    limit = INF if model.limit is None else model.limit
+    rows: list[int] = []
+    imports: list[int] = []
+    sources: list[int] = []
+    envelopes: list[_Envelope] = []
+    for t in range(model.count):
+        cost = where.costs[t]
+        row = lp.row(model.const[t] - pv[t], model.const[t] - pv[t])
+        rows.append(row)
+        into = lp.row(-inf, model.const[t])
+        imports.append(into)
+        out = lp.row(-inf, pv[t])
+        sources.append(out)
+        top = max(where.hi[t], 0.0)
+        low = min(top, limit)
+        columns: list[tuple[int, float, float]] = []  # (column, cost, sign in net)
+        for price, width in ((cost.price, low), (cost.price + cost.weight, top - low)):
+            if width > 0:
+                i = lp.col(price, 0.0, width)
+                lp.entry(into, i, 1.0)
+                columns.append((i, price, 1.0))
+        room = min(cost.export_cap, max(-where.lo[t], 0.0))
+        if room > 0:
+            x = lp.col(-cost.export_price, 0.0, room)
+            lp.entry(out, x, 1.0)
+            columns.append((x, -cost.export_price, -1.0))
+        if pv[t] > 0:
+            k = lp.col(0.0, 0.0, pv[t])
+            lp.entry(out, k, 1.0)
+            columns.append((k, 0.0, -1.0))
+        for c, _, sign in columns:
+            lp.entry(row, c, sign)
+        pieces: _Envelope = []
+        for slope, intercept in cost.lines(where.lo[t], max(where.lo[t], where.hi[t])):
+            piece = lp.row(intercept, inf)
+            for c, price, sign in columns:
+                lp.entry(piece, c, price - slope * sign)
+            pieces.append((piece, slope, intercept))
+        envelopes.append(pieces)
+    return rows, imports, sources, envelopes
+
+
 def lp_multipliers(
     model: Model, *, best_effort: bool, budget: Budget | None = None
 ) -> Multipliers | None:
@@ -290,24 +363,16 @@ def lp_multipliers(
     ):
         return None  # some slot's net cannot stay within the limit
     lp = _Lp()
-    pv = model.pv or [0.0] * count
-    rows: list[int] = []
-    for t in range(count):
-        lo, hi = where.lo[t], max(where.lo[t], where.hi[t])
-        row = lp.row(model.const[t] - pv[t] - lo, model.const[t] - pv[t] - lo)
-        rows.append(row)
-        _, segments = where.costs[t].envelope(lo, hi)
-        for length, slope in segments:
-            lp.entry(row, lp.col(slope, 0.0, length), 1.0)
+    rows, imports, sources, envelopes = _grid(lp, model, where)
     caps: list[int] = []
     if model.battery is not None and where.export_room < INF:
         caps = [
             lp.row(-inf, model.const[t] + where.export_room) if model.priced[t] else -1
             for t in range(count)
         ]
-    _loads(lp, model, rows, caps)
+    _loads(lp, model, rows, caps, imports)
     if model.battery is not None:
-        _battery(lp, model, where, rows, caps)
+        _battery(lp, model, where, (rows, caps, imports, sources))
     if not lp.cost:  # nothing to choose: the search checks the limit itself
         return plain
     highs_lp = _highs_lp(lp)
@@ -328,7 +393,13 @@ def lp_multipliers(
         if caps
         else (0.0,) * count
     )
-    return Multipliers(q, lam, best_effort)
+    mu = tuple(max(0.0, -float(duals[r])) for r in imports)
+    nu = tuple(max(0.0, -float(duals[r])) for r in sources)
+    rho = tuple(
+        tuple((max(0.0, float(duals[r])), a, b) for r, a, b in pieces)
+        for pieces in envelopes
+    )
+    return Multipliers(q, lam, best_effort, mu, nu, rho)
 
 
 def _cycle_tables(
@@ -373,13 +444,29 @@ class Bound:
         where = site(model, best_effort=mult.weighted)
         pv = model.pv or [0.0] * count
         balance = mult.q
-        q = [balance[t] - mult.lam[t] for t in range(count)]
+        mu = mult.mu or (0.0,) * count
+        nu = mult.nu or (0.0,) * count
+        q = [balance[t] - mu[t] - mult.lam[t] for t in range(count)]
         self.q = q  # what a kWh of load costs in the bound
         self.const = [0.0] * (count + 1)
         for t in range(count - 1, -1, -1):
-            hi = max(where.lo[t], where.hi[t])
-            extra = where.costs[t].least_minus(balance[t], where.lo[t], hi)
-            extra += q[t] * model.const[t] - balance[t] * pv[t]
+            cost = where.costs[t]
+            pieces = mult.rho[t] if mult.rho else ()
+            share = 1.0 - sum(r for r, _, _ in pieces)  # of the cost itself
+            tilt = sum(r * a for r, a, _ in pieces)  # of the net
+            extra = sum(r * b for r, _, b in pieces)
+            extra += cost.least_split(
+                (
+                    share * cost.price - balance[t] + mu[t] + tilt,
+                    share * (cost.price + cost.weight) - balance[t] + mu[t] + tilt,
+                ),
+                balance[t] + nu[t] - share * cost.export_price - tilt,
+                balance[t] + nu[t] - tilt,
+                where.lo[t],
+                where.hi[t],
+                pv[t],
+            )
+            extra += q[t] * model.const[t] - (balance[t] + nu[t]) * pv[t]
             if mult.lam[t]:
                 extra -= mult.lam[t] * where.export_room
             self.const[t] = self.const[t + 1] + extra
@@ -400,7 +487,7 @@ class Bound:
             self.values = battery
         elif model.battery is not None:
             self.values = relaxed_battery_values(
-                q,
+                [balance[t] + nu[t] - mult.lam[t] for t in range(count)],
                 [
                     peak + where.export_room if on else 0.0
                     for peak, on in zip(where.peak, model.priced, strict=True)
@@ -410,7 +497,7 @@ class Bound:
                 charge_kwh=where.charge,
                 discharge_kwh=model.discharge,
                 efficiency=model.eff,
-                charge_prices=list(balance),
+                charge_prices=[balance[t] - mu[t] for t in range(count)],
                 held=[not on for on in model.priced],
             )
         self._keys: dict[tuple[int, ...], float] = {}  # slot self._t's keys

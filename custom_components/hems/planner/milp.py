@@ -299,8 +299,13 @@ def _run(
     interrupt_on(solver, budget)
     solver.passModel(_highs_model(model))
     if start is not None:
-        values = warm_values(model, problem, start)
-        solver.setSolution(n_col, np.arange(n_col, dtype=np.int32), np.array(values))
+        try:
+            values = warm_values(model, problem, start)
+        except KeyError, ValueError:  # not a plan of this problem: a cold start
+            pass
+        else:
+            cols = np.arange(n_col, dtype=np.int32)
+            solver.setSolution(n_col, cols, np.array(values))
     solver.run()
     status = solver.getModelStatus()
     if status in {

@@ -8,7 +8,9 @@ charge_only (charge_only is 1 minus the others).  The simulator's flows are
 * PV charge: cp = max(0, min(surplus, C h, room)) when normal or charge_only
   (also in an unpriced slot, where the battery holds);
 * normal discharge: dn = max(0, min(-surplus, D h, SoC - min SoC)) when n;
-* force discharge: dq = max(0, min(D h, SoC - min SoC, E - surplus)) when q.
+* force discharge: dq = max(0, min(D h, SoC - min SoC, E - surplus)) when q;
+  with both, one column max(0, min(-surplus + E q, D h, SoC - min SoC)) when
+  n + q (without an export limit E is a constant making the term >= D h).
 
 At most one is non-zero (the modes exclude each other; normal charges only
 with a surplus and discharges only without), so the SoC after the slot is
@@ -107,9 +109,9 @@ class _Terms:
 def _terms(b: Battery, site: Site, soc: Expr, lo: float, hi: float) -> _Terms:
     eff, cap, m = b.efficiency, b.capacity_kwh, b.min_soc_kwh
     room = soc.scaled(-1.0 / eff) + const(cap / eff)
-    return _Terms(
-        Bounded(room, (cap - hi) / eff, (cap - lo) / eff),
-        Bounded(soc - const(m), lo - m, hi - m),
+    return _Terms(  # one flow per slot: the SoC bounds keep it within both
+        Bounded(room, (cap - hi) / eff, (cap - lo) / eff, implied=True),
+        Bounded(soc - const(m), lo - m, hi - m, implied=True),
         constant(b.charge_kw * site.dt),
         constant(b.discharge_kw * site.dt),
     )
@@ -157,10 +159,15 @@ def _mode_slot(
             matrix, hold if normal is None else hold + normal, [s, k.rate_in, room]
         )
     )
-    if normal is not None:
+    force = pick.get(BatteryMode.FORCE_DISCHARGE)
+    if normal is not None and force is not None:  # one flow: -S + (E or M) q
+        lift = site.export_cap if tail else k.rate_out.hi + max(0.0, s.hi)
+        reach = Bounded(lack.expr + force.scaled(lift), lack.lo, lack.hi + lift)
+        out.append(clamped_min(matrix, normal + force, [reach, k.rate_out, avail]))
+    elif normal is not None:
         out.append(clamped_min(matrix, normal, [lack, k.rate_out, avail]))
-    if BatteryMode.FORCE_DISCHARGE in pick:
-        out.append(clamped_min(matrix, pick[BatteryMode.FORCE_DISCHARGE], dq_terms))
+    elif force is not None:
+        out.append(clamped_min(matrix, force, dq_terms))
     return modes, [c for c in charge if c >= 0], [d for d in out if d >= 0]
 
 

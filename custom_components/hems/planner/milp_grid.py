@@ -14,8 +14,13 @@ could pay, created only where they can:
   by curtailing PV): z, k <= K z, x >= E z and i <= I (1 - z); then z = 1 is
   exactly the split of net <= -E and z = 0 has k = 0.
 
-With both, each binary setting leaves one split.  A slot whose net cannot be
-negative has neither x nor k (i = net).  The import limit is i <= limit (in
+With both, each binary setting leaves one split.  With z alone (e <= p):
+z = 0 leaves i - x = net where x costs p - e >= 0, so x is least, the
+simulator's.  With u alone (p, e >= 0): u = 0 is the simulator's split of a
+net <= 0, u = 1 has x = 0 and costs p i >= p net+, never less than the
+simulator's split.  Without a curtailment column (no export limit, or the slot
+cannot push out more than E) only x can move, at p - e.  A slot whose net
+cannot be negative has neither x nor k (i = net).  The import limit is i <= limit (in
 best effort i - slack <= limit, the slack priced at ``EXCESS_WEIGHT``).
 """
 

@@ -65,6 +65,7 @@ class Bounded:
     expr: Expr
     lo: float
     hi: float
+    implied: bool = False  # y <= it holds already (by a column's bounds)
 
     @property
     def fixed(self) -> bool:
@@ -170,7 +171,7 @@ def clamped_min(matrix: Matrix, active: Expr, terms: Sequence[Bounded]) -> int:
         matrix.constrain(t.expr + z.scaled(t.hi), upper=t.hi)
     off = const(1.0) - active + zeros  # 0 exactly when y must be <= every term
     for t in live:
-        if not t.fixed:
+        if not (t.fixed or t.implied):
             matrix.constrain(var(y) - t.expr - off.scaled(top - t.lo), upper=0.0)
     for t, g in zip(bind, picks[len(zero) :], strict=True):
         matrix.constrain(var(y) - t.expr - g.scaled(t.hi), lower=-t.hi)

@@ -14,7 +14,9 @@ class Outcome:
     ``bound`` is a lower bound on the objective of every plan: the cost, plus
     ``EXCESS_WEIGHT`` per kWh above the limit when ``weighted`` (best effort).
     ``optimal`` means the solver finished; ``stopped`` names the limit that
-    stopped it (``"deadline"``, ``"memory"``) otherwise.
+    stopped it (``"deadline"``, ``"memory"``) otherwise, or ``"modes"``: a
+    power-controlled battery planned by its modes, not proven optimal.
+    ``after`` says why the MILP went on after the DP (``method="dp+milp"``).
     """
 
     decisions: Decisions | None
@@ -23,3 +25,4 @@ class Outcome:
     stopped: str | None = None
     weighted: bool = False
     method: str = "dp"
+    after: str | None = None

@@ -61,11 +61,26 @@ def _objective(problem: Problem, outcome: Outcome) -> float:
     return sim.cost + weight * limit_excess_kwh(problem, sim.net_import_kwh)
 
 
+def _power_battery(problem: Problem) -> Battery | None:
+    return next(
+        (b for b in problem.loads if isinstance(b, Battery) and b.control == "power"),
+        None,
+    )
+
+
 def _after_dp(
     problem: Problem, found: Outcome, budget: Budget, *, best_effort: bool
 ) -> Outcome:
-    """When the DP ran out of memory with time left, let the MILP go on."""
-    if found.stopped != "memory" or budget.remaining_s() < MILP_AFTER_DP_S:
+    """Let the MILP go on from the DP's plan, if there is time left.
+
+    After the DP ran out of memory, or from the DP's best mode plan of a
+    power-controlled battery not proven optimal (the MILP steers the power).
+    """
+    power = _power_battery(problem)
+    modes_only = power is not None and found.stopped == "modes"
+    if not (found.stopped == "memory" or modes_only) or (
+        budget.remaining_s() < MILP_AFTER_DP_S
+    ):
         return found
     rest = Budget(budget.deadline, budget.memory_bytes, budget.baseline)
     more = solve_milp(
@@ -77,6 +92,10 @@ def _after_dp(
     )
     if more.weighted != found.weighted:  # pragma: no cover - the DP proved this
         return found
+    if power is not None and (
+        more.decisions is None or power.id not in more.decisions.power
+    ):  # this MILP does not steer power yet: keep the DP's plan and bound
+        return found
     better = _objective(problem, more) < _objective(problem, found)
     return Outcome(
         decisions=more.decisions if better else found.decisions,
@@ -85,6 +104,7 @@ def _after_dp(
         stopped=None if more.optimal else more.stopped,
         weighted=found.weighted,
         method="dp+milp",
+        after=found.stopped,
     )
 
 
@@ -102,7 +122,7 @@ def _coupled(
         start = None if first is None else first[0]
         return solve_milp(problem, best_effort=best_effort, budget=budget, start=start)
     found = solve_dp(problem, best_effort=best_effort, budget=budget, first=first)
-    if solver == "auto":
+    if solver == "auto" or _power_battery(problem) is not None:
         found = _after_dp(problem, found, budget, best_effort=best_effort)
     return found
 
@@ -139,8 +159,18 @@ def _proof(
         "memory": f"at its {memory_limit_mb:g} MB memory ceiling",
     }
     why = "the search stopped " + limits.get(outcome.stopped or "", "early")
+    if outcome.stopped == "modes":
+        why = (
+            "the power-controlled battery was planned by its modes (the best "
+            "mode plan as setpoints)"
+        )
     if outcome.method == "dp+milp":
-        why = f"the DP stopped {limits['memory']}, then the MILP " + limits.get(
+        first = (
+            "the DP planned the power-controlled battery by its modes"
+            if outcome.after == "modes"
+            else f"the DP stopped {limits['memory']}"
+        )
+        why = f"{first}, then the MILP " + limits.get(
             outcome.stopped or "", "stopped early"
         )
     if fallback:
