@@ -148,9 +148,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
     plan.base_load_at = house.base_load_at
     flex = await _async_flex(hass, entry, plan)
     house.plan = plan
-    await plan.async_config_entry_first_refresh()
+    # The first plan sees the solar forecast and export prices.
     solar = SolarCoordinator(hass, entry)
     await solar.async_refresh()
+    plan.pv_kw_at = solar.pv_kw
     export_prices = None
     if (export_source := build_export_source(hass, entry)) is not None:
         export_prices = HemsPriceCoordinator(
@@ -160,6 +161,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HemsConfigEntry) -> bool
         await export_prices.async_refresh()
         plan.export_prices = export_prices
         entry.async_on_unload(export_prices.async_shutdown)
+    await plan.async_config_entry_first_refresh()
     entry.runtime_data = HemsRuntimeData(
         prices=prices,
         plan=plan,
@@ -241,8 +243,12 @@ def _link_inputs(hass: HomeAssistant, entry: HemsConfigEntry) -> None:
             planned_with[0] = profile
             hass.async_create_task(plan.async_request_replan())
 
-    # The plan's attributes carry the PV forecast; a new profile re-plans.
-    entry.async_on_unload(solar.async_add_listener(plan.async_update_listeners))
+    # A new solar forecast, export prices or house profile re-plans.
+    entry.async_on_unload(solar.async_add_listener(plan.site_inputs_updated))
+    if runtime.export_prices is not None:
+        entry.async_on_unload(
+            runtime.export_prices.async_add_listener(plan.site_inputs_updated)
+        )
     entry.async_on_unload(house.async_add_listener(_house_learnt))
     entry.async_on_unload(prices.async_add_listener(_prices_updated))
     entry.async_on_unload(solar.async_start())

@@ -11,6 +11,7 @@ from datetime import datetime
 import math
 from typing import Any
 
+from .plan_totals import DayParts
 from .scheduling import Progress, WindowInstance
 
 
@@ -78,6 +79,8 @@ class ControlState:
 
     loads: dict[str, LoadState] = field(default_factory=dict)
     today: DayTotals = field(default_factory=DayTotals)
+    # The whole house's figures of today's half-hours that passed, as planned.
+    today_parts: DayParts = field(default_factory=DayParts)
     last_applied_slot: datetime | None = None
     # Cycles and open runs are booked up to this time.
     metered_until: datetime | None = None
@@ -109,6 +112,7 @@ class ControlState:
                 "cost": self.today.cost,
                 "diverted_kwh": self.today.diverted_kwh,
             },
+            "today_parts": self.today_parts.as_dict(),
             "loads": {
                 load_id: {
                     "automatic": state.automatic,
@@ -170,6 +174,7 @@ class ControlState:
         state = cls(
             loads=loads,
             today=totals,
+            today_parts=DayParts.from_dict(data.get("today_parts")),
             last_applied_slot=reader.when(
                 "state.last_applied_slot", data.get("last_applied_slot")
             ),

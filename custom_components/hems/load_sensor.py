@@ -23,21 +23,18 @@ from .actuation import ON
 from .load_config import WET_GOODS, BatteryConfig, LoadConfig
 from .load_entity import HemsLoadEntity, HemsPlanEntity
 from .load_status import load_status
+from .plan_attributes import plan_attributes
 from .plan_coordinator import HemsPlanCoordinator
-from .scheduling import (
-    Planned,
-    PlannedWindow,
-    Schedule,
-    next_start,
-    next_stop,
-    planned_from,
-)
+from .plan_totals import Planned, planned_from
+from .scheduling import PlannedWindow, Schedule, next_start, next_stop
 
 type Value = float | datetime | str | None
 
 # While a load runs, today's totals move on every minute, the plan every five.
 TODAY_REFRESH = timedelta(minutes=1)
 PLAN_REFRESH = timedelta(minutes=5)
+# A power-driven battery is scheduled when its setpoint is at least this.
+POWER_ACTIVE_KW = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,89 +241,23 @@ TOTAL_SENSORS: tuple[TotalSensorDescription, ...] = (
 )
 
 
-def _slots(
-    coordinator: HemsPlanCoordinator, schedule: Schedule
-) -> list[dict[str, object]]:
-    """Return each planned half-hour's start, price and (if known) export price."""
-    export = coordinator.export_prices.data if coordinator.export_prices else None
-    slots: list[dict[str, object]] = []
-    for start, price in zip(schedule.slot_starts, schedule.prices, strict=True):
-        item: dict[str, object] = {
-            "start": start.isoformat(),
-            "price": None if price is None else round(price, 4),
-        }
-        if export is not None and (paid := export.slot_at(start)) is not None:
-            item["export_price"] = round(paid.value, 4)
-        slots.append(item)
-    return slots
-
-
-def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
-    """Return the whole plan, compactly, for the plan card and automations."""
-    schedule = coordinator.data
-    if schedule is None:
-        return {}
-    loads = []
-    for load in coordinator.loads.values():
-        plan = schedule.loads.get(load.id)
-        if plan is None:
-            continue
-        item: dict[str, object] = {
-            "id": load.id,
-            "name": load.name,
-            "kind": load.kind.value,
-            "status": load_status(load, schedule, coordinator.tz, dt_util.utcnow()),
-            "on": [int(on) for on in plan.on],
-            "kw": list(plan.kw),
-            "energy_kwh": plan.energy_kwh,
-            "cost": plan.cost,
-        }
-        if plan.modes is not None:
-            item["modes"] = list(plan.modes)
-        if plan.cycle_costs is not None:
-            item["cycle_costs"] = list(plan.cycle_costs)
-            item["max_cycle_cost"] = getattr(load, "max_cycle_cost", None)
-            item["starts"] = [
-                window.cycle_start.isoformat()
-                for window in plan.windows
-                if window.cycle_start is not None
-            ]
-        loads.append(item)
-    planned = planned_from(schedule, dt_util.utcnow())
-
-    def gbp(part: Planned) -> dict[str, float]:
-        return {"energy_kwh": part.energy_kwh, "cost": round(part.cost / 100, 4)}
-
-    return {
-        "planned": {
-            "loads": {load_id: gbp(part) for load_id, part in planned.loads.items()},
-            "controlled_loads": gbp(planned.controlled),
-            "base_load": gbp(planned.base_load),
-            "battery": gbp(planned.battery),
-            "total": gbp(planned.total),
-        },
-        "created": schedule.created.isoformat(),
-        "slot_minutes": 30,
-        "base_load_kw": schedule.base_load_kw,
-        "import_limit_kw": schedule.import_limit_kw,
-        "slots": _slots(coordinator, schedule),
-        # Per slot: the base load planned and the solar forecast (kW).
-        "base_kw": list(schedule.base_load()),
-        "pv_kw": list(
-            coordinator.config_entry.runtime_data.solar.pv_kw(schedule.slot_starts)
-        ),
-        "loads": loads,
-        "notes": list(schedule.notes),
-    }
-
-
 class TotalSensor(HemsPlanEntity, SensorEntity):
     """Today's totals of the controlled loads, and the plan's cost."""
 
     entity_description: TotalSensorDescription
     # The plan is for the card; the recorder does not need it.
     _unrecorded_attributes = frozenset(
-        {"slots", "loads", "notes", "created", "planned", "base_kw", "pv_kw"}
+        {
+            "slots",
+            "loads",
+            "notes",
+            "created",
+            "planned",
+            "base_kw",
+            "pv_kw",
+            "solar",
+            "today",
+        }
     )
 
     async def async_added_to_hass(self) -> None:
@@ -384,6 +315,8 @@ def _scheduled_now(
     plan = schedule.loads[load.id]
     if plan.modes is not None:
         return plan.modes[index] != "normal"
+    if plan.soc_kwh is not None:  # a power-driven battery: a setpoint other than 0
+        return bool(plan.kw) and abs(plan.kw[index]) >= POWER_ACTIVE_KW
     return plan.on[index]
 
 

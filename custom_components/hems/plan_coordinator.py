@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, override
 from zoneinfo import ZoneInfo
@@ -64,6 +64,7 @@ from .const import (
 from .control_state import ControlState, DayTotals, Override, Requirement
 from .coordinator import HemsPriceCoordinator
 from .diversion import Diverter, DivertLoad
+from .export_settings import ExportSettings
 from .limit_report import limit_report
 from .load_config import (
     BatteryConfig,
@@ -73,6 +74,7 @@ from .load_config import (
     LoadConfig,
 )
 from .metering import DayBook, book_cycles, book_run
+from .plan_totals import Planned, PlannedTotals, planned_from
 from .planner import BatteryMode, plan
 from .price_data import slot_start
 from .prices import SLOT, PriceSlot
@@ -100,6 +102,8 @@ UNAVAILABLE_STATES = (STATE_UNAVAILABLE, STATE_UNKNOWN)
 # its proven gap in the plan's notes.
 PLAN_TIME_LIMIT_S = 30.0
 PLAN_MEMORY_LIMIT_MB = 256.0
+# A solar forecast that moved by more than this in a half-hour re-plans.
+PV_CHANGE_KW = 0.05
 
 
 class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
@@ -157,6 +161,8 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.flex_prices: (
             Callable[[Sequence[PriceSlot]], Sequence[PriceSlot]] | None
         ) = None
+        # The solar forecast (kW) of half-hours (set by the entry).
+        self.pv_kw_at: Callable[[Sequence[datetime]], Sequence[float]] | None = None
         # A re-plan asked for while one runs is made once more when it ends
         # (never dropped: the running one may have read older inputs).
         self._replan_task: asyncio.Task[None] | None = None
@@ -304,6 +310,7 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         reasons = []
         if self._prices_differ(now):
             reasons.append("prices changed")
+        reasons.extend(self.inputs_differ(now))
         built = self._build(now, slot_start(now))
         if built is not None and (new := built.considered - schedule.considered):
             reasons.append("windows to plan: " + ", ".join(sorted(new)))
@@ -572,7 +579,48 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             gas_price=options.get(CONF_GAS_PRICE),
             battery_soc_kwh=socs,
             base_load_at=self.base_load_at,
+            pv_kw_at=self.pv_kw_at,
+            export_price_at=self._export_price_at if self.export_prices else None,
+            export_limit_kw=ExportSettings.from_options(options).limit_kw,
         )
+
+    def _export_price_at(self, slot: datetime) -> float | None:
+        data = self.export_prices.data if self.export_prices else None
+        known = data.slot_at(slot) if data else None
+        return known.value if known is not None else None
+
+    def inputs_differ(self, now: datetime) -> list[str]:
+        """Say which of the solar forecast and export prices moved from the plan's."""
+        schedule = self.data
+        if schedule is None:
+            return []
+        later = [
+            (index, start)
+            for index, start in enumerate(schedule.slot_starts)
+            if start > now
+        ]
+        site = self._site()
+        reasons = []
+        planned_pv = [schedule.pv_kw[i] if schedule.pv_kw else 0.0 for i, _ in later]
+        pv = site.pv_kw([start for _, start in later])
+        if any(abs(a - b) > PV_CHANGE_KW for a, b in zip(planned_pv, pv, strict=True)):
+            reasons.append("solar forecast changed")
+        paid = site.export_price_at
+        if any(
+            (schedule.export_prices[i] if schedule.export_prices else None)
+            != (paid(start) if paid is not None else None)
+            for i, start in later
+            if schedule.prices[i] is not None
+        ):
+            reasons.append("export prices changed")
+        return reasons
+
+    @callback
+    def site_inputs_updated(self) -> None:
+        """Re-plan when the solar forecast or export prices moved from the plan's."""
+        self.async_update_listeners()
+        if self.data is not None and self.inputs_differ(dt_util.utcnow()):
+            self.hass.async_create_task(self.async_request_replan())
 
     def _note_reading(self, key: str, problem: str | None) -> None:
         """Log a sensor that gives no usable reading once, and when it recovers."""
@@ -879,8 +927,41 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                 return True
         return False
 
+    def _book_plan(self, now: datetime) -> None:
+        """Book the plan's parts of the time that passed into today's figures."""
+        parts = self.state.today_parts
+        since = parts.until or now
+        while since < now and self.data is not None:
+            local = since.astimezone(self.tz)
+            midnight = datetime.combine(
+                local.date() + timedelta(days=1), time(0), tzinfo=self.tz
+            ).astimezone(UTC)
+            until = min(now, midnight)
+            parts.add(
+                local.date().isoformat(), planned_from(self.data, since, until), until
+            )
+            since = until
+        parts.until = max(now, parts.until or now)
+
+    def today_parts(self, now: datetime | None = None) -> dict[str, Planned]:
+        """Return today's parts so far, as planned (the running half-hour to now)."""
+        now = now or dt_util.utcnow()
+        parts = self.state.today_parts
+        day = now.astimezone(self.tz).date().isoformat()
+        midnight = datetime.combine(
+            now.astimezone(self.tz).date(), time(0), tzinfo=self.tz
+        ).astimezone(UTC)
+        since = max(parts.until or now, midnight)
+        running = (
+            planned_from(self.data, since, now)
+            if self.data is not None and since < now
+            else PlannedTotals(loads={}, base_load=Planned(), battery=Planned())
+        )
+        return parts.with_(day, running)
+
     def _meter(self, now: datetime) -> None:
         """Book every load's use up to ``now`` from what its device shows."""
+        self._book_plan(now)
         since = self.state.metered_until or now
         book = DayBook(self.state.today, self.tz)
         book.add(now, 0.0, None)  # a new local day starts its totals at zero
@@ -1056,6 +1137,15 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
     @callback
     def _clear_issue(self, key: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.config_entry.entry_id}")
+
+
+_EMPTY = Schedule(
+    created=datetime.min.replace(tzinfo=UTC),
+    slot_starts=(),
+    prices=(),
+    loads={},
+    cost=0.0,
+)
 
 
 def _parse_stored(raw: Any) -> tuple[tuple[ControlState, Schedule | None], list[str]]:

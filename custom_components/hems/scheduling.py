@@ -6,7 +6,7 @@ started) is taken off, so a re-plan never repeats or moves a started run.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
 import math
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from .const import PRICES_OVERDUE_TIME
 from .load_config import (
     BatteryConfig,
+    BatteryControl,
     CycleConfig,
     DailyWindow,
     InterruptibleConfig,
@@ -33,6 +34,7 @@ from .planner import (
     Window,
 )
 from .planner.eligibility import cycle_starts
+from .planner.models import DEFAULT_MODES
 from .prices import SLOT, PriceSlot
 
 
@@ -93,6 +95,19 @@ class SiteState:
     base_load_at: Callable[[datetime], float | None] | None = None
     # A car's own need, from its state of charge: (window key, kWh to draw).
     car_need_kwh: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    # The solar forecast (kW) of the half-hours starting at the given times
+    # (0 where unknown); None: no PV.
+    pv_kw_at: Callable[[Sequence[datetime]], Sequence[float]] | None = None
+    # What exported energy earns (p/kWh) in the half-hour starting at a time;
+    # None where unknown (then it earns nothing).
+    export_price_at: Callable[[datetime], float | None] | None = None
+    export_limit_kw: float | None = None
+
+    def pv_kw(self, slots: Sequence[datetime]) -> tuple[float, ...]:
+        """Return the PV forecast (kW, never negative) of each half-hour."""
+        if self.pv_kw_at is None:
+            return (0.0,) * len(slots)
+        return tuple(round(max(kw, 0.0), 4) for kw in self.pv_kw_at(slots))
 
     def base_kw(self, slot: datetime) -> float:
         """Return the base load planned for the half-hour starting at ``slot``."""
@@ -123,7 +138,7 @@ class LoadSchedule:
 
     load_id: str
     on: tuple[bool, ...]
-    modes: tuple[str, ...] | None = None
+    modes: tuple[str, ...] | None = None  # a mode-driven battery's, per slot
     soc_kwh: tuple[float, ...] | None = None  # battery: at the start of each slot
     # Wet goods: the cost (p) of a cycle started in each slot, None where a
     # cycle could not start (outside its windows or past the known prices).
@@ -152,6 +167,11 @@ class Schedule:
     considered: frozenset[str] = frozenset()
     # The base load planned per slot (kW); empty: ``base_load_kw`` throughout.
     base_kw: tuple[float, ...] = ()
+    # The solar forecast planned with (kW per slot; empty: none) and export.
+    pv_kw: tuple[float, ...] = ()
+    export_prices: tuple[float | None, ...] = ()  # empty or None: earns nothing
+    export_limit_kw: float | None = None
+    sun: str = ""  # what the sun does in the plan (the planner's words)
 
     def base_load(self) -> tuple[float, ...]:
         """Return the base load (kW) of every slot."""
@@ -182,6 +202,10 @@ class Schedule:
             "limit_violation_kwh": self.limit_violation_kwh,
             "considered": sorted(self.considered),
             "base_kw": list(self.base_kw),
+            "pv_kw": list(self.pv_kw),
+            "export_prices": list(self.export_prices),
+            "export_limit_kw": self.export_limit_kw,
+            "sun": self.sun,
             "loads": {
                 load_id: {
                     "on": list(load.on),
@@ -222,8 +246,13 @@ class Schedule:
             raise ValueError(f"stored plan: {err!r}") from None
         count = len(schedule.slot_starts)
         lengths = {"prices": (len(schedule.prices), count)}
-        if schedule.base_kw:
-            lengths["base_kw"] = (len(schedule.base_kw), count)
+        for name, column in (
+            ("base_kw", len(schedule.base_kw)),
+            ("pv_kw", len(schedule.pv_kw)),
+            ("export_prices", len(schedule.export_prices)),
+        ):
+            if column:
+                lengths[name] = (column, count)
         for load in schedule.loads.values():
             lengths[f"{load.load_id}.on"] = (len(load.on), count)
             for name, values, expected in (
@@ -277,6 +306,12 @@ def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
         limit_violation_kwh=_finite(data.get("limit_violation_kwh", 0.0)),
         considered=frozenset(str(key) for key in data.get("considered", ())),
         base_kw=tuple(_finite(kw) for kw in data.get("base_kw", ())),
+        pv_kw=tuple(_finite(kw) for kw in data.get("pv_kw", ())),
+        export_prices=tuple(
+            _optional(_finite, price) for price in data.get("export_prices", ())
+        ),
+        export_limit_kw=_optional(_finite, data.get("export_limit_kw")),
+        sun=str(data.get("sun", "")),
         loads={
             str(load_id): LoadSchedule(
                 load_id=str(load_id),
@@ -385,7 +420,16 @@ def _relevant(
 
 
 def _battery(load: BatteryConfig, site: SiteState) -> Battery:
+    """Return the planner battery: its SoC within range, the modes it offers.
+
+    A mode-driven battery always may hold (``charge_only``): the planner holds
+    it in a half-hour without a price.
+    """
     soc = site.battery_soc_kwh.get(load.id, load.min_soc_kwh)
+    power = load.control is BatteryControl.POWER
+    modes = tuple(BatteryMode(mode) for mode in load.modes if mode in _MODE_VALUES)
+    if BatteryMode.CHARGE_ONLY not in modes:
+        modes = (*modes, BatteryMode.CHARGE_ONLY)
     return Battery(
         id=load.id,
         capacity_kwh=load.capacity_kwh,
@@ -394,7 +438,12 @@ def _battery(load: BatteryConfig, site: SiteState) -> Battery:
         charge_kw=load.charge_kw,
         discharge_kw=load.discharge_kw,
         efficiency=load.efficiency,
+        control="power" if power else "modes",
+        modes=DEFAULT_MODES if power else modes,
     )
+
+
+_MODE_VALUES = frozenset(mode.value for mode in BatteryMode)
 
 
 def _cycle(
@@ -471,6 +520,17 @@ def _instances(
     return instances
 
 
+def _with_export_prices(slots: list[Slot], site: SiteState) -> list[Slot]:
+    """Return the slots with what export earns in the priced ones (if known)."""
+    paid = site.export_price_at
+    if paid is None:
+        return slots
+    return [
+        replace(slot, export_price=paid(slot.start)) if slot.price is not None else slot
+        for slot in slots
+    ]
+
+
 def build_problem(
     *,
     loads: Sequence[LoadConfig],
@@ -485,6 +545,8 @@ def build_problem(
     known = horizon_slots(prices, start)
     if not known:
         return None
+    known = _with_export_prices(known, site)
+    pv = site.pv_kw([slot.start for slot in known])
     h0, h1 = known[0].start, known[-1].start + SLOT
     site_base = tuple(round(site.base_kw(slot.start), 4) for slot in known)
     base = list(site_base)
@@ -524,6 +586,8 @@ def build_problem(
         base_load_kw=tuple(base),
         import_limit_kw=site.import_limit_kw,
         loads=tuple(planner_loads),
+        pv_kw=pv if any(pv) else 0.0,
+        export_limit_kw=site.export_limit_kw,
     )
     return BuiltProblem(
         problem=problem,
@@ -588,6 +652,25 @@ def _add_running(
                 energy[load_id][index] += value
 
 
+def _battery_plans(
+    plan: Plan,
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[float, ...]]]:
+    """Return each battery's modes (mode-driven ones) and SoC track."""
+    count = len(plan.problem.slots)
+    modes: dict[str, tuple[str, ...]] = {}
+    socs: dict[str, tuple[float, ...]] = {}
+    batteries = [load for load in plan.problem.loads if isinstance(load, Battery)]
+    for number, battery in enumerate(batteries):
+        offset = number * (count + 1)
+        socs[battery.id] = tuple(
+            round(soc, 4) for soc in plan.soc_kwh[offset : offset + count + 1]
+        )
+        if battery.control == "modes":
+            mode = plan.decisions.mode.get(battery.id, ())
+            modes[battery.id] = tuple(BatteryMode(item).value for item in mode)
+    return modes, socs
+
+
 def schedule_from_plan(
     built: BuiltProblem, plan: Plan, loads: Sequence[LoadConfig], now: datetime
 ) -> Schedule:
@@ -600,20 +683,12 @@ def schedule_from_plan(
     windows: dict[str, list[PlannedWindow]] = {
         load_id: list(skipped) for load_id, skipped in built.skipped.items()
     }
-    modes: dict[str, tuple[str, ...]] = {}
-    socs: dict[str, tuple[float, ...]] = {}
-    batteries = [load.id for load in problem.loads if isinstance(load, Battery)]
+    modes, socs = _battery_plans(plan)
     by_id = {load.id: load for load in problem.loads}
     for planner_id, (load_id, instance) in built.owners.items():
         load = by_id[planner_id]
         explanation = plan.explain.get(planner_id)
         if isinstance(load, Battery):
-            mode = plan.decisions.mode.get(planner_id, ())
-            modes[load_id] = tuple(BatteryMode(item).value for item in mode)
-            offset = batteries.index(planner_id) * (count + 1)
-            socs[load_id] = tuple(
-                round(soc, 4) for soc in plan.soc_kwh[offset : offset + count + 1]
-            )
             continue
         assert instance is not None  # noqa: S101 - only batteries have none
         if isinstance(load, CycleLoad):
@@ -691,7 +766,27 @@ def schedule_from_plan(
         limit_violation_kwh=plan.limit_violation_kwh,
         considered=built.considered,
         base_kw=built.site_base_slots,
+        pv_kw=_per_slot(problem.pv_kw, count) if problem.has_pv else (),
+        export_prices=tuple(slot.export_price for slot in problem.slots)
+        if any(slot.export_price is not None for slot in problem.slots)
+        else (),
+        export_limit_kw=problem.export_limit_kw,
+        sun=_with_names(plan.sun, built, loads),
     )
+
+
+def _with_names(text: str, built: BuiltProblem, loads: Sequence[LoadConfig]) -> str:
+    """Return the planner's words with its load ids as the loads' names."""
+    names = {load.id: load.name for load in loads}
+    # Longest first: a window's id ("load@key") before its load's.
+    for planner_id in sorted(built.owners, key=len, reverse=True):
+        load_id = built.owners[planner_id][0]
+        text = text.replace(planner_id, names.get(load_id, load_id))
+    return text
+
+
+def _per_slot(value: tuple[float, ...] | float, count: int) -> tuple[float, ...]:
+    return value if isinstance(value, tuple) else (float(value),) * count
 
 
 def instance_at(
@@ -757,7 +852,18 @@ def keep_current_slot(
         limit_violation_kwh=new.limit_violation_kwh,
         considered=new.considered,
         base_kw=(old.base_load()[index], *new.base_load()) if new.base_kw else (),
+        pv_kw=(_at(old.pv_kw, index, 0.0), *new.pv_kw) if new.pv_kw else (),
+        export_prices=(_at(old.export_prices, index, None), *new.export_prices)
+        if new.export_prices
+        else (),
+        export_limit_kw=new.export_limit_kw,
+        sun=new.sun,
     )
+
+
+def _at[T](values: Sequence[T], index: int, default: T) -> T:
+    """Return ``values[index]``, or ``default`` where there is none."""
+    return values[index] if index < len(values) else default
 
 
 def load_runs(schedule: Schedule, load_id: str) -> list[tuple[datetime, datetime]]:
@@ -786,79 +892,6 @@ def next_start(schedule: Schedule, load_id: str, now: datetime) -> datetime | No
 def next_stop(schedule: Schedule, load_id: str, now: datetime) -> datetime | None:
     """Return the end of the current run, or of the next one."""
     return next((end for _, end in load_runs(schedule, load_id) if end > now), None)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Planned:
-    """Energy (kWh) and cost (p) planned from a moment to the end of the plan."""
-
-    energy_kwh: float = 0.0
-    cost: float = 0.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlannedTotals:
-    """What the plan still has to do, by part; the parts add up to the total.
-
-    ``loads`` are the controlled loads, ``base_load`` everything else the house
-    draws, ``battery`` the battery's grid flow (charging costs, discharging
-    into the house saves), so ``total`` is what the house will pay.
-    """
-
-    loads: Mapping[str, Planned]
-    base_load: Planned
-    battery: Planned
-
-    @property
-    def controlled(self) -> Planned:
-        """Return the controlled loads together (without the battery)."""
-        return Planned(
-            energy_kwh=sum(item.energy_kwh for item in self.loads.values()),
-            cost=sum(item.cost for item in self.loads.values()),
-        )
-
-    @property
-    def total(self) -> Planned:
-        """Return the house's import and its cost."""
-        parts = [self.controlled, self.base_load, self.battery]
-        return Planned(
-            energy_kwh=sum(part.energy_kwh for part in parts),
-            cost=sum(part.cost for part in parts),
-        )
-
-
-def planned_from(
-    schedule: Schedule, now: datetime, batteries: frozenset[str] = frozenset()
-) -> PlannedTotals:
-    """Return what is planned from ``now`` on (the running half-hour pro rata).
-
-    What ran before ``now`` is in the day's totals instead: the two never
-    count the same energy.
-    """
-    hours = SLOT / timedelta(hours=1)
-    weights = []
-    for start in schedule.slot_starts:
-        end = start + SLOT
-        weights.append(0.0 if end <= now else min(1.0, (end - max(start, now)) / SLOT))
-
-    def part(kws: Sequence[float]) -> Planned:
-        energy = cost = 0.0
-        for kw, weight, price in zip(kws, weights, schedule.prices, strict=True):
-            kwh = kw * hours * weight
-            energy += kwh
-            cost += kwh * (price or 0.0)  # an unknown price adds no cost
-        return Planned(energy_kwh=round(energy, 4), cost=round(cost, 4))
-
-    loads = {}
-    battery = Planned()
-    for load_id, load in schedule.loads.items():
-        kws = load.kw or (0.0,) * len(schedule.slot_starts)
-        if load_id in batteries or load.modes is not None:
-            battery = part(kws)
-        else:
-            loads[load_id] = part(kws)
-    base = part(schedule.base_load())
-    return PlannedTotals(loads=loads, base_load=base, battery=battery)
 
 
 def next_instance(

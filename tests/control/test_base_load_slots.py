@@ -8,13 +8,13 @@ import pytest
 from custom_components.hems.house_load import Profile, cell_of
 from custom_components.hems.limit_report import limit_report
 from custom_components.hems.load_config import parse_load
+from custom_components.hems.plan_totals import planned_from
 from custom_components.hems.planner import plan
 from custom_components.hems.scheduling import (
     Schedule,
     SiteState,
     build_problem,
     keep_current_slot,
-    planned_from,
     schedule_from_plan,
 )
 

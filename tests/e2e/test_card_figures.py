@@ -11,6 +11,13 @@ from typing import Any
 from playwright.sync_api import Browser, Page
 import pytest
 
+from custom_components.hems.plan_totals import (
+    Planned,
+    PlannedTotals,
+    planned_from,
+    slot_flows,
+)
+from custom_components.hems.scheduling import LoadSchedule, Schedule
 from tests.conftest import REPO
 
 from .conftest import in_browser_thread
@@ -19,6 +26,7 @@ pytestmark = pytest.mark.e2e
 
 CARD_JS = REPO / "custom_components" / "hems" / "frontend" / "hems-plan-card.js"
 SLOT = timedelta(minutes=30)
+MINUS = "\u2212"  # the card's minus sign
 START = datetime(2026, 7, 1, 8, tzinfo=UTC)  # 09:00 BST
 
 
@@ -243,4 +251,210 @@ def test_export_prices_and_solar_get_columns(browser: Browser) -> None:
     assert any(header.startswith("export") for header in headers)
     assert page.locator("hems-plan-card svg.chart path.pv-line").count() == 1
     assert "solar forecast" in page.locator("hems-plan-card .chart-legend").inner_text()
+    page.close()
+
+
+def _sunny_plan() -> dict[str, Any]:
+    """Return a sunny morning's plan: its figures worked out as the sensor does.
+
+    The house (0.4 kW) and a 3 kW water heater under 0-3.2 kW of PV; a
+    battery taking the surplus, then selling at 15p; a 2 kW export limit.
+    """
+    slots = 12
+    starts = [START + i * SLOT for i in range(slots)]
+    pv = [0.0, 0.5, 1.5, 2.5, 3.2, 3.2, 3.0, 2.5, 1.5, 0.5, 0.0, 0.0]
+    heater_on = [int(4 <= i < 7) for i in range(slots)]
+    battery_kw = [0.0, 0.0, 1.1, 2.0, 0.0, 0.0, 0.0, 1.5, 0.0, -2.0, -2.0, 0.0]
+    soc = [1.0]
+    for kw in battery_kw:
+        soc.append(round(soc[-1] + (kw * 0.9 if kw > 0 else kw) * 0.5, 4))
+    schedule = Schedule(
+        created=START,
+        slot_starts=tuple(starts),
+        prices=tuple(12.0 + i for i in range(slots)),
+        loads={
+            "heater": LoadSchedule(
+                load_id="heater",
+                on=tuple(bool(on) for on in heater_on),
+                kw=tuple(3.0 * on for on in heater_on),
+            ),
+            "battery": LoadSchedule(
+                load_id="battery",
+                on=(False,) * slots,
+                modes=tuple(
+                    "force_discharge" if kw < 0 else "normal" for kw in battery_kw
+                ),
+                soc_kwh=tuple(soc),
+                kw=tuple(battery_kw),
+            ),
+        },
+        cost=0.0,
+        base_load_kw=0.4,
+        pv_kw=tuple(pv),
+        export_prices=(15.0,) * slots,
+        export_limit_kw=2.0,
+    )
+    flows = slot_flows(schedule)
+    planned = planned_from(schedule, START + timedelta(minutes=5))
+    today = planned_from(schedule, START, START + timedelta(minutes=5))
+
+    def gbp(part: Planned) -> dict[str, float]:
+        return {"energy_kwh": part.energy_kwh, "cost": round(part.cost / 100, 4)}
+
+    def parts(totals: PlannedTotals) -> dict[str, Any]:
+        return {
+            "loads": {k: gbp(v) for k, v in totals.loads.items()},
+            "controlled_loads": gbp(totals.controlled),
+            "base_load": gbp(totals.base_load),
+            "battery": gbp(totals.battery),
+            "solar": gbp(totals.solar),
+            "export": gbp(totals.export),
+            "grid_import": gbp(totals.grid_import),
+            "total": gbp(totals.total),
+        }
+
+    return {
+        "entity_id": "sensor.plan",
+        "state": str(round(planned.total.cost / 100, 2)),
+        "attributes": {
+            "created": START.isoformat(),
+            "slot_minutes": 30,
+            "base_load_kw": 0.4,
+            "import_limit_kw": None,
+            "export_limit_kw": 2.0,
+            "slots": [
+                {
+                    "start": start.isoformat(),
+                    "price": 12.0 + i,
+                    "export_price": 15.0,
+                    "import_kwh": flows.import_kwh[i],
+                    "export_kwh": flows.export_kwh[i],
+                    "curtailed_kwh": flows.curtailed_kwh[i],
+                    "pv_kw": pv[i],
+                    "soc_kwh": soc[i],
+                }
+                for i, start in enumerate(starts)
+            ],
+            "planned": parts(planned),
+            "today": parts(today),
+            "pv_kw": pv,
+            "solar": {
+                "source": "sensor",
+                "summary": "Solar forecast from sensor.solcast_forecast_today.",
+                "planned_with_pv": True,
+                "sun": "",
+            },
+            "loads": [
+                {
+                    "id": "heater",
+                    "name": "Hot water",
+                    "kind": "immersion",
+                    "on": heater_on,
+                    "kw": [3.0 * on for on in heater_on],
+                    "energy_kwh": 4.5,
+                    "cost": 0,
+                    "status": "1.5 h planned from 11:00.",
+                },
+                {
+                    "id": "battery",
+                    "name": "Battery",
+                    "kind": "battery",
+                    "control": "modes",
+                    "capacity_kwh": 5.0,
+                    "on": [0] * slots,
+                    "kw": battery_kw,
+                    "soc_kwh": soc,
+                    "modes": [
+                        "force_discharge" if kw < 0 else "normal" for kw in battery_kw
+                    ],
+                    "energy_kwh": 0,
+                    "cost": 0,
+                    "status": "Sells 2 half-hour(s) at the peak.",
+                },
+            ],
+            "notes": [],
+        },
+    }
+
+
+def _money(text: str) -> float:
+    """Return the pounds of a figure such as "-£0.28" (the sign before the £)."""
+    match = re.search(rf"([-{MINUS}]?)£(\d+(?:\.\d+)?)", text)
+    assert match, text
+    return -float(match[2]) if match[1] else float(match[2])
+
+
+def _pence(page: Page, key: str) -> float:
+    return float(
+        page.locator(f"hems-plan-card [data-part='{key}']").get_attribute("data-pence")
+        or "nan"
+    )
+
+
+@in_browser_thread
+def test_with_sun_and_export_every_figure_adds_up(browser: Browser) -> None:
+    """Loads + base + battery - solar - export = import - export revenue = total."""
+    plan = _sunny_plan()
+    page = _mount(browser, plan)
+    card = "hems-plan-card"
+    for prefix, summary, source in (
+        ("", "cost", "planned"),
+        ("today-", "today", "today"),
+    ):
+        total = _money(page.locator(f"{card} [data-summary='{summary}']").inner_text())
+        parts = [
+            _pence(page, f"{prefix}{key}")
+            for key in ("loads", "base", "battery", "solar", "export")
+        ]
+        figures = plan["attributes"][source]
+        assert sum(parts) / 100 == pytest.approx(figures["total"]["cost"], abs=1e-4)
+        assert total == pytest.approx(figures["total"]["cost"], abs=0.005)
+        grid = _pence(page, f"{prefix}import") - _pence(page, f"{prefix}revenue")
+        assert grid / 100 == pytest.approx(figures["total"]["cost"], abs=1e-4)
+    # The sun and the export are in the plan: both take money off.
+    assert _pence(page, "solar") < 0
+    assert _pence(page, "export") < 0
+    assert (
+        "sensor.solcast_forecast_today" in page.locator(f"{card} div.sun").inner_text()
+    )
+    page.close()
+
+
+@in_browser_thread
+def test_the_chart_shows_sun_export_and_charge(browser: Browser) -> None:
+    """Per slot: grid + sun + battery = the load; sales below zero; the SoC line."""
+    plan = _sunny_plan()
+    page = _mount(browser, plan)
+    hits = page.locator("hems-plan-card svg.chart rect.hit").evaluate_all(
+        """rects => rects.map(r => [r.dataset.start, +r.dataset.net, +r.dataset.gross,
+            +r.dataset.sun, +r.dataset.covered, +r.dataset.export])"""
+    )
+    slots = {
+        datetime.fromisoformat(slot["start"]): slot
+        for slot in plan["attributes"]["slots"]
+    }
+    for start, net, gross, sun, covered, sold in hits:
+        slot = slots[datetime.fromisoformat(start)]
+        assert net == pytest.approx(slot["import_kwh"] / 0.5, abs=1e-3)
+        assert sold == pytest.approx(slot["export_kwh"] / 0.5, abs=1e-3)
+        assert net + sun + covered == pytest.approx(gross, abs=1e-3)
+        assert sold <= 2.0 + 1e-6  # the export limit
+    assert any(sun > 0 for *_, sun, _, _ in hits)
+    exported = [slot for slot in slots.values() if slot["export_kwh"] > 0]
+    assert page.locator("hems-plan-card svg.chart rect.export-bar").count() == len(
+        exported
+    )
+    assert page.locator("hems-plan-card svg.chart path.soc-line").count() == 1
+    legend = page.locator("hems-plan-card .chart-legend").inner_text()
+    assert "covered by the sun" in legend
+    assert "sold to the grid" in legend
+    assert "Battery charge" in legend
+    # The table's grid column: bought (+) or sold (-) per half-hour.
+    cells = page.locator("hems-plan-card table.plan td.grid").evaluate_all(
+        "cells => cells.map(c => [+c.dataset.import, +c.dataset.export, c.innerText])"
+    )
+    assert cells
+    for bought, sold, text in cells:
+        shown = -sold if sold > 0 else bought
+        assert _number(text.replace(MINUS, "-")) == pytest.approx(shown, abs=0.005)
     page.close()

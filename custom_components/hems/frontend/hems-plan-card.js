@@ -35,7 +35,7 @@ const KEYS = Object.freeze({
 const WET_GOODS = new Set(["dishwasher", "washing_machine"]);
 // Mid-tone colours that read on light and dark card backgrounds.
 const PALETTE = ["#1e88e5", "#f57c00", "#8e24aa", "#00897b", "#c2185b", "#6d4c41", "#3949ab", "#7cb342"];
-const BATTERY_MODES = Object.freeze({ force_charge: "charge", charge_only: "hold" });
+const BATTERY_MODES = Object.freeze({ force_charge: "charge", charge_only: "hold", force_discharge: "sell" });
 const UNAVAILABLE = new Set(["unavailable", "unknown", "", undefined, null]);
 
 const escapeHtml = (value) =>
@@ -141,7 +141,10 @@ function planModel(stateObj) {
   const pvKw = Array.isArray(attributes.pv_kw) ? attributes.pv_kw : [];
   const slots = (attributes.slots || []).map((slot, index) => ({
     index, iso: slot.start, start: Date.parse(slot.start), price: numberOrNull(slot.price),
-    exportPrice: numberOrNull(slot.export_price), pv: numberOrNull(pvKw[index]),
+    exportPrice: numberOrNull(slot.export_price), pv: numberOrNull(slot.pv_kw ?? pvKw[index]),
+    // The plan's grid flows (kWh), where the backend gives them.
+    importKwh: numberOrNull(slot.import_kwh), exportKwh: numberOrNull(slot.export_kwh),
+    curtailedKwh: numberOrNull(slot.curtailed_kwh),
   }));
   const loads = (attributes.loads || []).map((load, index) => ({
     ...load,
@@ -157,17 +160,24 @@ function planModel(stateObj) {
     energy: numberOrNull(item?.energy_kwh),
     cost: numberOrNull(item?.cost) === null ? null : numberOrNull(item.cost) * 100,
   });
+  const breakdown = (parts) => parts && typeof parts === "object" ? {
+    loads: Object.fromEntries(Object.entries(parts.loads || {}).map(([id, item]) => [id, part(item)])),
+    controlled: part(parts.controlled_loads),
+    base: part(parts.base_load),
+    battery: part(parts.battery),
+    solar: parts.solar ? part(parts.solar) : null,
+    export: parts.export ? part(parts.export) : null,
+    gridImport: parts.grid_import ? part(parts.grid_import) : null,
+    total: part(parts.total),
+  } : null;
   return {
     slotMs,
     slots,
     loads,
-    planned: planned && {
-      loads: Object.fromEntries(Object.entries(planned.loads || {}).map(([id, item]) => [id, part(item)])),
-      controlled: part(planned.controlled_loads),
-      base: part(planned.base_load),
-      battery: part(planned.battery),
-      total: part(planned.total),
-    },
+    planned: breakdown(planned),
+    today: breakdown(attributes.today),
+    solar: attributes.solar && typeof attributes.solar === "object" ? attributes.solar : null,
+    exportLimitKw: numberOrNull(attributes.export_limit_kw),
     created: attributes.created ? Date.parse(attributes.created) : null,
     baseKw: numberOrNull(attributes.base_load_kw) || 0,
     // The base load per slot (learnt from the house's history), if given.
@@ -324,20 +334,45 @@ class HemsPlanCard extends HTMLElement {
     if (!model.slots.length) return `<div class="message">No plan yet: waiting for prices.</div>`;
     const last = model.slots[model.slots.length - 1];
     const total = model.planned ? model.planned.total.cost : (model.cost === null ? null : model.cost * 100);
-    const parts = [`<span data-summary="cost">Planned from now ${t.money(total)}</span>`];
-    if (model.planned) {
-      const items = [["loads", "controlled loads", model.planned.controlled], ["base", "base load", model.planned.base]];
-      if (model.loads.some((load) => load.battery)) items.push(["battery", "battery", model.planned.battery]);
-      parts.push(`<span class="breakdown">= ${items.map(([key, label, item]) =>
-        `<span data-part="${key}">${label} ${t.money(item.cost)}</span>`).join(" + ")}</span>`);
-    }
+    const parts = [`<span><span data-summary="cost">Planned from now ${t.money(total)}</span>${model.planned ? ` ${this._breakdown(model, model.planned, "")}` : ""}</span>`];
     if (model.created) parts.push(`<span>made ${escapeHtml(t.day(model.created))} ${escapeHtml(t.time(model.created))}</span>`);
     const end = last.start + model.slotMs;
     parts.push(`<span>until ${escapeHtml(t.day(end))} ${escapeHtml(t.time(end))}</span>`);
     const notes = model.notes.length
       ? `<ul class="notes">${model.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join("")}</ul>` : "";
     const empty = visible.length ? "" : `<div class="message">Every planned half-hour has passed: waiting for the next plan.</div>`;
-    return `<div class="headline">${parts.join('<span class="dot">·</span>')}</div>${notes}${empty}`;
+    const today = model.today
+      ? `<div class="headline today"><span><span data-summary="today">Today so far ${t.money(model.today.total.cost)}</span> ${this._breakdown(model, model.today, "today-")}</span><span class="hint">(as planned, from the half-hours that passed)</span></div>`
+      : "";
+    const sun = model.solar?.summary
+      ? `<div class="sun" data-sun="${model.solar.planned_with_pv ? "planned" : "none"}">${escapeHtml(model.solar.summary)}${model.solar.sun ? ` ${escapeHtml(model.solar.sun)}` : ""}</div>` : "";
+    return `<div class="headline">${parts.join('<span class="dot">·</span>')}</div>${today}${sun}${notes}${empty}`;
+  }
+
+  /**
+   * The parts of a total, each with its sign: loads + base load + battery -
+   * solar used in the house - export revenue = import cost - export revenue.
+   */
+  _breakdown(model, parts, prefix) {
+    const t = this._time;
+    const items = [["loads", "controlled loads", parts.controlled], ["base", "base load", parts.base]];
+    if (model.loads.some((load) => load.battery)) items.push(["battery", "battery", parts.battery]);
+    const hasSun = model.slots.some((slot) => (slot.pv || 0) > 0) || Math.abs(parts.solar?.cost || 0) > 0;
+    const sells = model.slots.some((slot) => slot.exportPrice !== null) || Math.abs(parts.export?.cost || 0) > 0;
+    if (parts.solar && hasSun) items.push(["solar", "solar used", parts.solar]);
+    if (parts.export && sells) items.push(["export", "export", parts.export]);
+    const text = items.map(([key, label, item], index) => {
+      const cost = item.cost || 0;
+      const sign = cost < 0 ? "−" : "+";
+      const lead = index === 0 ? (cost < 0 ? "−" : "") : ` ${sign} `;
+      return `${lead}<span data-part="${prefix}${key}" data-pence="${cost.toFixed(4)}">${label} ${t.money(Math.abs(cost))}</span>`;
+    }).join("");
+    // -0 would show as "-£0.00".
+    const revenue = 0 - (parts.export?.cost || 0) + 0;
+    const grid = parts.gridImport && (hasSun || sells)
+      ? ` <span class="grid-sum">(= import <span data-part="${prefix}import" data-pence="${(parts.gridImport.cost || 0).toFixed(4)}">${t.money(parts.gridImport.cost)}</span> − export <span data-part="${prefix}revenue" data-pence="${revenue.toFixed(4)}">${t.money(revenue)}</span>)</span>`
+      : "";
+    return `<span class="breakdown">= ${text}${grid}</span>`;
   }
 
   _totals(model, visible) {
@@ -410,8 +445,9 @@ class HemsPlanCard extends HTMLElement {
     const top = Math.max(1, ...prices);
     const hasExport = model.slots.some((slot) => slot.exportPrice !== null);
     const hasPv = model.slots.some((slot) => (slot.pv || 0) > 0);
-    this._columns = { hasExport, hasPv };
-    const head = `<thead><tr><th class="time">Time</th><th class="price">p/kWh</th>${hasExport ? `<th class="export" title="paid for export">export<small>p/kWh</small></th>` : ""}${hasPv ? `<th class="pv" title="solar forecast">solar<small>kW</small></th>` : ""}${model.loads.map((load) =>
+    const hasGrid = (hasPv || hasExport) && model.slots.some((slot) => slot.importKwh !== null);
+    this._columns = { hasExport, hasPv, hasGrid };
+    const head = `<thead><tr><th class="time">Time</th><th class="price">p/kWh</th>${hasExport ? `<th class="export" title="paid for export">export<small>p/kWh</small></th>` : ""}${hasPv ? `<th class="pv" title="solar forecast">solar<small>kW</small></th>` : ""}${hasGrid ? `<th class="grid" title="from the grid (+) or sold to it (−)">grid<small>kWh</small></th>` : ""}${model.loads.map((load) =>
       `<th class="load" style="--c:${load.color}" title="${escapeHtml(load.name)}${load.wet ? ": pence for a cycle started in each half-hour" : ""}">
         <span class="swatch"></span>${escapeHtml(load.name)}${load.wet ? "<small>p/cycle</small>" : ""}</th>`).join("")}</tr></thead>`;
     const blocks = halves.map((half) => {
@@ -431,7 +467,7 @@ class HemsPlanCard extends HTMLElement {
     const battery = model.loads.find((load) => load.battery);
     const legend = `<div class="legend">
       <span><i class="key run" style="background:${runKey}"></i>runs (in the load's colour)</span>
-      ${battery ? `<span><i class="key charge" style="--c:${battery.color}"></i>battery charges from the grid</span><span><i class="key hold">hold</i>battery keeps its charge</span>` : ""}
+      ${battery ? `<span><i class="key charge" style="--c:${battery.color}"></i>battery charges from the grid</span><span><i class="key hold">hold</i>battery keeps its charge</span>${model.loads.some((load) => load.battery && (load.modes || []).includes("force_discharge")) ? `<span><i class="key sell">sell</i>battery sells to the grid</span>` : ""}` : ""}
       ${wet ? `<span><i class="key start"></i>chosen start</span><span><i class="key over"></i>start above the maximum cycle cost</span>` : ""}
       <span><i class="key now"></i>now</span></div>`;
     return `<div class="halves">${blocks}</div>${legend}${this._statuses(model)}`;
@@ -459,10 +495,17 @@ class HemsPlanCard extends HTMLElement {
       if (load.battery) {
         const mode = load.modes?.[i];
         if (mode && BATTERY_MODES[mode]) {
-          classes.push(mode === "force_charge" ? "charge" : "hold");
+          classes.push(mode === "force_charge" ? "charge" : mode === "force_discharge" ? "sell" : "hold");
           text = BATTERY_MODES[mode];
           title += `: ${mode.replace("_", " ")}`;
+        } else if (!load.modes && Math.abs(load.power[i] || 0) >= 0.05) {
+          const kw = load.power[i];
+          classes.push(kw > 0 ? "charge" : "sell");
+          text = `${kw > 0 ? "+" : "−"}${t.number(Math.abs(kw), 1)}`;
+          title += `: ${kw > 0 ? "charge" : "discharge"} ${t.number(Math.abs(kw), 1)} kW`;
         }
+        const soc = numberOrNull(load.soc_kwh?.[i]);
+        if (soc !== null) title += `; ${t.number(soc, 1)} kWh stored at the start`;
         if (on) classes.push("on");
       } else if (load.wet) {
         const cost = numberOrNull(load.cycle_costs?.[i]);
@@ -488,7 +531,18 @@ class HemsPlanCard extends HTMLElement {
     }).join("");
     return `<tr class="slot${current ? " now" : ""}" data-start="${escapeHtml(slot.iso)}" data-index="${slot.index}">
       <td class="time">${escapeHtml(t.time(slot.start))}</td>
-      <td class="price${price !== null && price < 0 ? " negative" : ""}" style="--w:${width.toFixed(1)}%">${t.number(price, 2)}</td>${this._columns?.hasExport ? `<td class="export">${t.number(slot.exportPrice, 2)}</td>` : ""}${this._columns?.hasPv ? `<td class="pv">${slot.pv ? t.number(slot.pv, 1) : ""}</td>` : ""}${cells}</tr>`;
+      <td class="price${price !== null && price < 0 ? " negative" : ""}" style="--w:${width.toFixed(1)}%">${t.number(price, 2)}</td>${this._columns?.hasExport ? `<td class="export">${t.number(slot.exportPrice, 2)}</td>` : ""}${this._columns?.hasPv ? `<td class="pv">${slot.pv ? t.number(slot.pv, 1) : ""}</td>` : ""}${this._columns?.hasGrid ? this._gridCell(slot) : ""}${cells}</tr>`;
+  }
+
+  /** The grid's part of a slot: import (+) or export (−), kWh; curtailment in the title. */
+  _gridCell(slot) {
+    const t = this._time;
+    const sold = slot.exportKwh || 0;
+    const bought = slot.importKwh || 0;
+    const value = sold > 0 ? -sold : bought;
+    const curtailed = (slot.curtailedKwh || 0) > 0 ? `; ${t.number(slot.curtailedKwh, 2)} kWh of PV curtailed` : "";
+    const title = sold > 0 ? `sold ${t.number(sold, 2)} kWh${curtailed}` : `bought ${t.number(bought, 2)} kWh${curtailed}`;
+    return `<td class="grid${sold > 0 ? " sold" : ""}${curtailed ? " curtailed" : ""}" data-import="${bought}" data-export="${sold}" title="${escapeHtml(title)}">${Math.abs(value) < 0.005 ? "0" : `${value < 0 ? "−" : ""}${t.number(Math.abs(value), 2)}`}</td>`;
   }
 
   /** The chart: prices as a step line over the planned load stacked in kW. */
@@ -524,7 +578,7 @@ class HemsPlanCard extends HTMLElement {
     // stacked, less what a discharging battery covers, drawn hatched on top.
     const stacks = starts.map((start) => {
       const index = planIndex.get(start);
-      const stack = { layers: [], gross: 0, net: 0, covered: 0 };
+      const stack = { layers: [], gross: 0, net: 0, covered: 0, sun: 0, exported: 0 };
       if (index === undefined) return stack;
       const baseKw = model.baseSlots ? model.baseSlots[index] ?? model.baseKw : model.baseKw;
       if (baseKw > 0) stack.layers.push({ id: "__base", name: "Base load", color: "var(--hems-base-color)", kw: baseKw });
@@ -535,12 +589,26 @@ class HemsPlanCard extends HTMLElement {
         else if (kw < 0) discharge -= kw;
       }
       stack.gross = stack.layers.reduce((sum, layer) => sum + layer.kw, 0);
-      stack.net = Math.max(0, stack.gross - discharge);
-      stack.covered = stack.gross - stack.net;
+      const slot = model.slots[index];
+      if (slot.importKwh !== null) {
+        // The plan's own grid flows: what the grid does not give, the sun
+        // (first) and the battery cover; what is sold hangs below zero.
+        const hours = slotMs / 3600000;
+        stack.net = slot.importKwh / hours;
+        stack.exported = (slot.exportKwh || 0) / hours;
+        const pvUsed = Math.max(0, (slot.pv || 0) - (slot.curtailedKwh || 0) / hours);
+        stack.sun = Math.min(Math.max(stack.gross - stack.net, 0), pvUsed);
+        stack.covered = Math.max(stack.gross - stack.net - stack.sun, 0);
+      } else {
+        stack.net = Math.max(0, stack.gross - discharge);
+        stack.covered = stack.gross - stack.net;
+      }
       return stack;
     });
     const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((stack) => stack.gross),
       ...model.slots.map((slot) => slot.pv || 0)) * 1.1;
+    const sold = Math.max(0, ...stacks.map((stack) => stack.exported));
+    const kwMin = sold > 0 ? -sold * 1.1 : 0;
     const priceValues = [...priceAt.values()];
     const pMin = Math.min(0, ...priceValues);
     const pMax = Math.max(1, ...priceValues) * 1.08;
@@ -550,7 +618,7 @@ class HemsPlanCard extends HTMLElement {
     const plotH = height - pad.top - pad.bottom;
     const x = (ms) => pad.left + ((ms - x0) / (x1 - x0)) * plotW;
     const yP = (p) => pad.top + (1 - (p - pMin) / (pMax - pMin)) * plotH;
-    const yK = (kw) => pad.top + (1 - kw / kwTop) * plotH;
+    const yK = (kw) => pad.top + (1 - (kw - kwMin) / (kwTop - kwMin)) * plotH;
     const f = (v) => v.toFixed(1);
     const out = [];
 
@@ -560,17 +628,20 @@ class HemsPlanCard extends HTMLElement {
       out.push(`<line class="grid${Math.abs(p) < 1e-9 ? " zero" : ""}" x1="${pad.left}" x2="${width - pad.right}" y1="${f(yP(p))}" y2="${f(yP(p))}"/>`);
       out.push(`<text class="axis" x="${pad.left - 4}" y="${f(yP(p) + 3)}" text-anchor="end">${t.number(p, pStep < 1 ? 1 : 0)}p</text>`);
     }
-    const kStep = niceStep(kwTop, 4);
-    for (let k = 0; k <= kwTop; k += kStep) {
+    const kStep = niceStep(kwTop - kwMin, 4);
+    for (let k = Math.ceil(kwMin / kStep) * kStep; k <= kwTop; k += kStep) {
       out.push(`<text class="axis kw" x="${width - pad.right + 4}" y="${f(yK(k) + 3)}">${t.number(k, kStep < 1 ? 1 : 0)} kW</text>`);
     }
+    if (kwMin < 0) out.push(`<line class="grid zero kw-zero" x1="${pad.left}" x2="${width - pad.right}" y1="${f(yK(0))}" y2="${f(yK(0))}"/>`);
     // What has passed is shaded.
     if (now > x0) out.push(`<rect class="past" x="${pad.left}" y="${pad.top}" width="${f(Math.min(x(now), x(x1)) - pad.left)}" height="${plotH}"/>`);
 
     // Stacked load (kW), solid up to the grid import, hatched above it where
     // the battery covers the rest.
     out.push(`<defs><pattern id="hems-covered" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)">
-      <rect width="5" height="5" fill="transparent"/><line x1="0" y1="0" x2="0" y2="5" stroke="var(--secondary-text-color)" stroke-width="2.5"/></pattern></defs>`);
+      <rect width="5" height="5" fill="transparent"/><line x1="0" y1="0" x2="0" y2="5" stroke="var(--secondary-text-color)" stroke-width="2.5"/></pattern>
+      <pattern id="hems-sun" patternUnits="userSpaceOnUse" width="5" height="5" patternTransform="rotate(45)">
+      <rect width="5" height="5" fill="transparent"/><line x1="0" y1="0" x2="0" y2="5" stroke="#fbc02d" stroke-width="2.5"/></pattern></defs>`);
     const slotW = plotW / ((x1 - x0) / slotMs);
     starts.forEach((start, i) => {
       const stack = stacks[i];
@@ -580,10 +651,24 @@ class HemsPlanCard extends HTMLElement {
         if (top > base) {
           out.push(`<rect class="stack" data-load="${escapeHtml(layer.id)}" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(top))}" height="${f(yK(base) - yK(top))}" fill="${layer.color}"/>`);
         }
+        // The part the grid does not give (the sun or the battery does), faint
+        // under the hatching, so every load still shows in its colour.
+        const low = Math.max(base, stack.net);
+        if (base + layer.kw > low + 1e-9) {
+          out.push(`<rect class="stack-covered" data-load="${escapeHtml(layer.id)}" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(base + layer.kw))}" height="${f(yK(low) - yK(base + layer.kw))}" fill="${layer.color}"/>`);
+        }
         base += layer.kw;
       }
+      const w = f(Math.max(slotW - 0.5, 0.5));
+      if (stack.sun > 1e-9) {
+        out.push(`<rect class="sun-covered" x="${f(x(start))}" width="${w}" y="${f(yK(stack.net + stack.sun))}" height="${f(yK(stack.net) - yK(stack.net + stack.sun))}" fill="url(#hems-sun)"/>`);
+      }
       if (stack.covered > 1e-9) {
-        out.push(`<rect class="battery-covered" x="${f(x(start))}" width="${f(Math.max(slotW - 0.5, 0.5))}" y="${f(yK(stack.gross))}" height="${f(yK(stack.net) - yK(stack.gross))}" fill="url(#hems-covered)"/>`);
+        const low = stack.net + stack.sun;
+        out.push(`<rect class="battery-covered" x="${f(x(start))}" width="${w}" y="${f(yK(low + stack.covered))}" height="${f(yK(low) - yK(low + stack.covered))}" fill="url(#hems-covered)"/>`);
+      }
+      if (stack.exported > 1e-9) {
+        out.push(`<rect class="export-bar" x="${f(x(start))}" width="${w}" y="${f(yK(0))}" height="${f(yK(-stack.exported) - yK(0))}"/>`);
       }
     });
     // The grid import as a step line on the kW scale.
@@ -603,6 +688,24 @@ class HemsPlanCard extends HTMLElement {
     });
     const hasSun = model.slots.some((slot) => (slot.pv || 0) > 0);
     if (hasSun) out.push(`<path class="pv-line" d="${sun}"/>`);
+    // Each battery's charge, 0 at the bottom to full at the top of the chart.
+    const ySoc = (fraction) => pad.top + (1 - Math.min(Math.max(fraction, 0), 1)) * plotH;
+    const socLoads = model.loads.filter((load) => load.battery && Array.isArray(load.soc_kwh) && numberOrNull(load.capacity_kwh));
+    for (const load of socLoads) {
+      const capacity = numberOrNull(load.capacity_kwh);
+      let line = "";
+      starts.forEach((start) => {
+        const index = planIndex.get(start);
+        const soc = index === undefined ? null : numberOrNull(load.soc_kwh[index]);
+        if (soc === null) return;
+        line += `${line ? "L" : "M"}${f(x(start))},${f(ySoc(soc / capacity))}`;
+        if (index === model.slots.length - 1) {
+          const end = numberOrNull(load.soc_kwh[index + 1]);
+          if (end !== null) line += `L${f(x(start + slotMs))},${f(ySoc(end / capacity))}`;
+        }
+      });
+      if (line) out.push(`<path class="soc-line" data-load="${escapeHtml(load.id)}" style="stroke:${load.color}" d="${line}"/>`);
+    }
 
     // A battery charging from the grid (its power is not in the plan): a strip
     // along the bottom of its half-hours.
@@ -665,8 +768,10 @@ class HemsPlanCard extends HTMLElement {
       const stack = stacks[i];
       const loads = stack.layers.filter((layer) => layer.id !== "__base").map((layer) => `${layer.name} ${t.number(layer.kw, 1)} kW`);
       const covered = stack.covered > 1e-9 ? `; the battery covers ${t.number(stack.covered, 1)} kW` : "";
-      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${covered}; from the grid ${t.number(stack.net, 1)} kW`;
-      out.push(`<rect class="hit" data-start="${new Date(start).toISOString()}" data-net="${stack.net.toFixed(3)}" data-gross="${stack.gross.toFixed(3)}" x="${f(x(start))}" y="${pad.top}" width="${f(slotW)}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
+      const sunny = stack.sun > 1e-9 ? `; the sun covers ${t.number(stack.sun, 1)} kW` : "";
+      const selling = stack.exported > 1e-9 ? `; sold ${t.number(stack.exported, 1)} kW` : "";
+      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${sunny}${covered}; from the grid ${t.number(stack.net, 1)} kW${selling}`;
+      out.push(`<rect class="hit" data-start="${new Date(start).toISOString()}" data-net="${stack.net.toFixed(3)}" data-gross="${stack.gross.toFixed(3)}" data-sun="${stack.sun.toFixed(3)}" data-covered="${stack.covered.toFixed(3)}" data-export="${stack.exported.toFixed(3)}" x="${f(x(start))}" y="${pad.top}" width="${f(slotW)}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
     });
 
     const legend = [
@@ -674,7 +779,10 @@ class HemsPlanCard extends HTMLElement {
       ...(model.baseKw > 0 || model.baseSlots?.some((kw) => kw > 0) ? [`<span><i style="background:var(--hems-base-color)"></i>base load</span>`] : []),
       ...model.loads.filter((load) => load.power.some((kw) => kw > 0)).map((load) => `<span><i style="background:${load.color}"></i>${escapeHtml(load.name)} (kW)</span>`),
       ...strips.map((load) => `<span><i class="strip" style="background:${load.color}"></i>${escapeHtml(load.name)} charges from the grid</span>`),
+      ...(stacks.some((stack) => stack.sun > 1e-9) ? [`<span><i class="sun"></i>covered by the sun</span>`] : []),
       ...(stacks.some((stack) => stack.covered > 1e-9) ? [`<span><i class="covered"></i>covered by the battery</span>`] : []),
+      ...(stacks.some((stack) => stack.exported > 1e-9) ? [`<span><i class="export"></i>sold to the grid (kW)</span>`] : []),
+      ...socLoads.map((load) => `<span><i class="soc" style="border-color:${load.color}"></i>${escapeHtml(load.name)} charge (empty to full)</span>`),
       `<span><i class="import"></i>from the grid (kW)</span>`,
       ...(model.slots.some((slot) => (slot.pv || 0) > 0) ? [`<span><i class="pv"></i>solar forecast (kW)</span>`] : []),
       ...(model.limitKw ? [`<span><i class="limit"></i>import limit</span>`] : []),
@@ -759,6 +867,22 @@ const STYLES = `
   .legend i.import { height: 0; border-top: 2px solid var(--primary-text-color); }
   .plan td.load.charge, .key.charge { background: color-mix(in srgb, var(--c, #00897b) 45%, transparent); }
   .plan td.load.hold { color: var(--secondary-text-color); font-style: italic; }
+  .plan td.load.sell, .key.sell { background: color-mix(in srgb, #43a047 35%, transparent); font-weight: 500; }
+  .legend i.key.sell { width: auto; height: auto; padding: 0 3px; font-style: normal; font-size: 0.95em; }
+  .plan th.grid { width: 3.8em; text-align: right; }
+  .plan td.grid { text-align: right; }
+  .plan td.grid.sold { color: var(--success-color, #43a047); font-weight: 500; }
+  .plan td.grid.curtailed { text-decoration: underline dotted; }
+  .headline.today { margin-top: -4px; }
+  .headline .hint { font-size: 0.85em; font-style: italic; }
+  .sun { font-size: 0.85em; color: var(--secondary-text-color); margin: -4px 0 8px; }
+  svg .sun-covered { opacity: 0.9; }
+  svg .stack-covered { opacity: 0.3; }
+  svg .export-bar { fill: #43a047; opacity: 0.6; }
+  svg .soc-line { fill: none; stroke-width: 2.5; stroke-dasharray: 1 3; stroke-linecap: round; }
+  .legend i.sun { background: repeating-linear-gradient(135deg, #fbc02d 0 2px, transparent 2px 4px); }
+  .legend i.export { background: #43a047; opacity: 0.6; }
+  .legend i.soc { height: 0; border-top: 3px dotted; }
   .plan td.load.over, .key.over { background: color-mix(in srgb, var(--hems-over) 30%, transparent); box-shadow: inset 3px 0 0 var(--hems-over); }
   .plan td.load.over.on { background: linear-gradient(color-mix(in srgb, var(--hems-over) 30%, transparent), color-mix(in srgb, var(--hems-over) 30%, transparent)),
     color-mix(in srgb, var(--c) 40%, transparent); }
