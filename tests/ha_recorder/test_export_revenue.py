@@ -200,6 +200,15 @@ async def test_without_meter_or_export_prices_it_reads_zero_and_says_why(
     assert state.attributes["reason"] == "no grid export meter in the Energy dashboard"
     assert state.attributes["meter"] is None
 
+    # An external statistic is no entity to follow.
+    await energy_prefs(
+        hass,
+        [{"type": "grid", "flow_to": [{"stat_energy_to": "octopus:export_meter"}]}],
+    )
+    await hass.async_block_till_done()
+    state = revenue(hass)
+    assert state.attributes["reason"] == "the grid export meter is not an entity"
+
     # The export meter is added to the Energy dashboard: it is followed.
     await energy_prefs(hass, GRID)
     await hass.async_block_till_done()
