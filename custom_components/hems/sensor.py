@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from . import HemsConfigEntry
 from .entity import HemsPriceEntity
+from .export_revenue import ExportRevenueSensor
 from .flex_entities import FlexDeliveredSensor, FlexEventsSensor
 from .load_changes import register_adder
 from .load_config import LoadConfig
@@ -145,6 +146,7 @@ async def async_setup_entry(
         async_add_entities(
             HemsPriceSensor(export, description) for description in EXPORT_SENSORS
         )
+    async_add_entities([ExportRevenueSensor(entry.entry_id, export)])
     plan = entry.runtime_data.plan
     async_add_entities(TotalSensor(plan, description) for description in TOTAL_SENSORS)
     async_add_entities(site_sensors(entry.runtime_data.solar, entry.runtime_data.house))
