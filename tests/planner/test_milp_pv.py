@@ -7,6 +7,7 @@ an independent LP for a power battery alone when the cost is convex.
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 import itertools
 
 import highspy
@@ -23,6 +24,7 @@ from custom_components.hems.planner import (
     InterruptibleLoad,
     Problem,
     Slot,
+    plan,
     simulate,
 )
 from custom_components.hems.planner.feasibility import limit_excess_kwh
@@ -304,3 +306,40 @@ def test_power_milp_is_the_lp_optimum_when_the_cost_is_convex(problem):
     cost = simulate(problem, result.decisions)
     assert close(result.bound, cost)
     assert close(cost, _battery_lp(problem)), (cost, _battery_lp(problem))
+
+
+def test_a_warm_start_never_hides_the_optimum():
+    """A power battery's holding plan as the start: the MILP still finds the optimum.
+
+    HiGHS once kept such a start (the battery idle, 2.5 p) while reporting the
+    optimum's objective (1.5 p: discharge 1 kWh of the 1 kWh stored); the plan
+    read back is now checked against the simulator and re-solved cold.
+    """
+    start = datetime(2024, 1, 10, 17, tzinfo=UTC)
+    problem = Problem(
+        slots=tuple(
+            Slot(start=start + timedelta(minutes=30 * i), price=1.0) for i in range(2)
+        ),
+        base_load_kw=1.5,
+        loads=(
+            InterruptibleLoad(id="i0", power_kw=1.0, slots=2),
+            Battery(
+                id="b",
+                capacity_kwh=2.0,
+                soc_kwh=1.0,
+                charge_kw=3.0,
+                discharge_kw=3.0,
+                efficiency=0.9,
+                control="power",
+            ),
+        ),
+    )
+    idle = Decisions(on={"i0": (True, True)}, power={"b": (0.0, 0.0)})
+    found = solve_milp(problem, best_effort=False, start=idle)
+    assert found.decisions is not None
+    assert found.optimal
+    assert simulate(problem, found.decisions) == pytest.approx(1.5)
+    planned = plan(problem, solver="milp")
+    assert planned.cost == pytest.approx(1.5)
+    assert planned.optimal
+    assert planned.bound == pytest.approx(planned.cost)

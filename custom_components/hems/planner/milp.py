@@ -26,7 +26,7 @@ from typing import Any
 from .budget import Budget, BudgetExceededError, model_bytes
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
-from .feasibility import limit_infeasibility
+from .feasibility import limit_excess_kwh, limit_infeasibility
 from .highs import interrupt_on, new_highs
 from .milp_battery import BatterySlot, mode_battery, power_battery
 from .milp_grid import Grid, grid
@@ -40,13 +40,16 @@ from .models import (
     InterruptibleLoad,
     Problem,
 )
-from .outcome import Outcome
+from .outcome import EXCESS_WEIGHT, Outcome
 from .simulate import simulate_detail
 
 MIP_REL_GAP = 1e-9
 MIP_ABS_GAP = 1e-7
 FEASIBILITY_TOLERANCE = 1e-9
 _INF = float("inf")
+# A plan read back that costs more than the solver's objective by this much
+# (pence, relative to 1 + |objective|) is not the point it solved.
+MISMATCH_P = 1e-6
 _FEASIBLE = 2  # HiGHS primal_solution_status of a feasible solution
 
 
@@ -264,7 +267,7 @@ def _highs_model(model: Model) -> Any:
     return hlp
 
 
-def _run(
+def _run(  # noqa: C901 - one solve, its statuses and the read-back check
     problem: Problem, budget: Budget, start: Decisions | None, *, weighted: bool
 ) -> Outcome | None:
     """One HiGHS solve; ``None`` if the model is infeasible."""
@@ -320,7 +323,26 @@ def _run(
     if info.primal_solution_status == _FEASIBLE:
         decisions = decisions_from(model, problem, solver.getSolution().col_value)
         objective = float(info.objective_function_value)
-    bound = objective if optimal else float(info.mip_dual_bound)
+        simulated = _simulated(problem, decisions, weighted=weighted)
+        if simulated > objective + MISMATCH_P * (1.0 + abs(objective)):
+            if start is not None:  # HiGHS kept a warm start it mis-scored
+                return _run(problem, budget, None, weighted=weighted)
+            optimal, objective = False, simulated  # not the point it solved
+    return _outcome(
+        decisions, objective, optimal, float(info.mip_dual_bound), budget, weighted
+    )
+
+
+def _outcome(  # noqa: PLR0917
+    decisions: Decisions | None,
+    objective: float,
+    optimal: bool,
+    dual_bound: float,
+    budget: Budget,
+    weighted: bool,
+) -> Outcome:
+    """Return the outcome of a solve (its bound: the objective once optimal)."""
+    bound = objective if optimal else dual_bound
     return Outcome(
         decisions=decisions,
         bound=min(bound, objective),
@@ -329,6 +351,13 @@ def _run(
         weighted=weighted,
         method="milp",
     )
+
+
+def _simulated(problem: Problem, decisions: Decisions, *, weighted: bool) -> float:
+    """Return what ``decisions`` really cost (with the weighted excess if weighted)."""
+    sim = simulate_detail(problem, decisions)
+    excess = limit_excess_kwh(problem, sim.net_import_kwh) if weighted else 0.0
+    return sim.cost + EXCESS_WEIGHT * excess
 
 
 def solve_milp(

@@ -238,6 +238,11 @@ def plan(
         decisions = outcome.decisions
         sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
+    weight = EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    if outcome.optimal and sim.cost + weight > outcome.bound + (
+        OPTIMAL_GAP_ABS + OPTIMAL_GAP_REL * abs(sim.cost)
+    ):  # a solver's claim the plan does not bear out: report its gap
+        outcome = replace(outcome, optimal=False)
     proof = _proof(
         outcome,
         sim.cost,
