@@ -116,9 +116,13 @@ def _coupled(
     *,
     best_effort: bool,
 ) -> Outcome:
-    """Solve a problem whose loads interact (battery, binding limit)."""
+    """Solve a problem whose loads interact (battery, binding limit).
+
+    A power-controlled battery goes to the MILP (exact for power control),
+    warm-started from the first plan; the DP plans mode-controlled ones.
+    """
     first = first_plan(problem, budget, own)
-    if solver == "milp":
+    if solver == "milp" or (solver == "auto" and _power_battery(problem) is not None):
         start = None if first is None else first[0]
         return solve_milp(problem, best_effort=best_effort, budget=budget, start=start)
     found = solve_dp(problem, best_effort=best_effort, budget=budget, first=first)
@@ -202,8 +206,8 @@ def plan(
     Without a battery each load's own optimum (sort or scan) is the joint
     optimum whenever together they respect the import limit; otherwise the
     exact DP (``solver="dp"``; ``"auto"`` goes on with the MILP if the DP
-    runs out of memory) or the MILP (``solver="milp"``, HiGHS) solves the
-    coupled problem.  The search stops at ``time_limit_s`` seconds or when
+    runs out of memory, and gives a power-controlled battery to the MILP) or
+    the MILP (``solver="milp"``, HiGHS) solves the coupled problem.  The search stops at ``time_limit_s`` seconds or when
     the process has grown by ``memory_limit_mb`` MB; the plan is then the best
     found, with ``optimal=False``, a proven lower ``bound`` and a note.
     Raises :class:`InfeasibleError` if the limit cannot be met, unless
