@@ -209,7 +209,8 @@ def plan(
     runs out of memory, and gives a power-controlled battery to the MILP) or
     the MILP (``solver="milp"``, HiGHS) solves the coupled problem.  The
     search stops at ``time_limit_s`` seconds or when the process has grown by
-    ``memory_limit_mb`` MB; the plan is then the best found, with ``optimal=False``, a proven lower ``bound`` and a note.
+    ``memory_limit_mb`` MB; the plan is then the best found, with
+    ``optimal=False``, a proven lower ``bound`` and a note.
     Raises :class:`InfeasibleError` if the limit cannot be met, unless
     ``best_effort``, which returns the cheapest plan with the least energy
     above the limit.
