@@ -2,6 +2,7 @@
 
 from .eligibility import cycle_starts, run_slots
 from .models import Battery, CycleLoad, Decisions, InterruptibleLoad, Problem
+from .outcome import EXCESS_WEIGHT
 from .simulate import simulate_detail
 
 LIMIT_TOLERANCE_KWH = 1e-6
@@ -87,3 +88,10 @@ def limit_infeasibility(problem: Problem) -> str:
                     "eligible slot(s) have room"
                 )
     return f"{limit:g} kW cannot be met by the loads' required slots together"
+
+
+def weighted_cost(problem: Problem, decisions: Decisions, *, weighted: bool) -> float:
+    """Return what ``decisions`` cost, plus the weighted excess if ``weighted``."""
+    sim = simulate_detail(problem, decisions)
+    excess = limit_excess_kwh(problem, sim.net_import_kwh) if weighted else 0.0
+    return sim.cost + EXCESS_WEIGHT * excess

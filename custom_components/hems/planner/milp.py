@@ -26,7 +26,7 @@ from typing import Any
 from .budget import Budget, BudgetExceededError, model_bytes
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
-from .feasibility import limit_excess_kwh, limit_infeasibility
+from .feasibility import limit_infeasibility, weighted_cost
 from .highs import interrupt_on, new_highs
 from .milp_battery import BatterySlot, mode_battery, power_battery
 from .milp_grid import Grid, grid
@@ -40,7 +40,7 @@ from .models import (
     InterruptibleLoad,
     Problem,
 )
-from .outcome import EXCESS_WEIGHT, Outcome
+from .outcome import Outcome
 from .simulate import simulate_detail
 
 MIP_REL_GAP = 1e-9
@@ -323,7 +323,7 @@ def _run(  # noqa: C901 - one solve, its statuses and the read-back check
     if info.primal_solution_status == _FEASIBLE:
         decisions = decisions_from(model, problem, solver.getSolution().col_value)
         objective = float(info.objective_function_value)
-        simulated = _simulated(problem, decisions, weighted=weighted)
+        simulated = weighted_cost(problem, decisions, weighted=weighted)
         if simulated > objective + MISMATCH_P * (1.0 + abs(objective)):
             if start is not None:  # HiGHS kept a warm start it mis-scored
                 return _run(problem, budget, None, weighted=weighted)
@@ -351,13 +351,6 @@ def _outcome(  # noqa: PLR0917
         weighted=weighted,
         method="milp",
     )
-
-
-def _simulated(problem: Problem, decisions: Decisions, *, weighted: bool) -> float:
-    """Return what ``decisions`` really cost (with the weighted excess if weighted)."""
-    sim = simulate_detail(problem, decisions)
-    excess = limit_excess_kwh(problem, sim.net_import_kwh) if weighted else 0.0
-    return sim.cost + EXCESS_WEIGHT * excess
 
 
 def solve_milp(

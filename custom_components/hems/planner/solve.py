@@ -13,7 +13,7 @@ from .budget import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, Budget
 from .dp import quick_bound, solve_dp
 from .errors import InfeasibleError
 from .explain import explain, sun_sentence
-from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
+from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh, weighted_cost
 from .firstplan import first_plan
 from .milp import solve_milp
 from .models import Battery, Decisions, Plan, Problem
@@ -56,9 +56,7 @@ def _objective(problem: Problem, outcome: Outcome) -> float:
     """Return the plan's objective: its cost, plus the weighted excess if weighted."""
     if outcome.decisions is None:
         return float("inf")
-    sim = simulate_detail(problem, outcome.decisions)
-    weight = EXCESS_WEIGHT if outcome.weighted else 0.0
-    return sim.cost + weight * limit_excess_kwh(problem, sim.net_import_kwh)
+    return weighted_cost(problem, outcome.decisions, weighted=outcome.weighted)
 
 
 def _power_battery(problem: Problem) -> Battery | None:
