@@ -248,3 +248,42 @@ def dockerfile_env(dockerfile: Path) -> dict[str, str]:
                 key, _, value = item.partition("=")
                 env[key] = value
     return env
+
+
+# --- Home Assistant's bootstrap (stack/homeassistant/hems_bootstrap) ---------
+
+BOOTSTRAP_SECRETS = {
+    "MQTT_PASSWORD": MQTT_PASSWORD,
+    "INFLUXDB_ADMIN_TOKEN": "local-admin-token-1",
+}
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    """Lay out the image's bundle: template, this repo's hems, a stand-in HACS."""
+    root = tmp_path / "bundle"
+    (root / "custom_components").mkdir(parents=True)
+    shutil.copyfile(
+        STACK / "homeassistant" / "configuration.yaml", root / "configuration.yaml"
+    )
+    shutil.copytree(
+        REPO / "custom_components" / "hems",
+        root / "custom_components" / "hems",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    hacs = root / "custom_components" / "hacs"
+    hacs.mkdir()
+    (hacs / "manifest.json").write_text('{"domain": "hacs", "version": "2.0.5"}')
+    return root
+
+
+def env_for(config: Path, bundle: Path, **variables: str) -> dict[str, str]:
+    """Return the bootstrap's environment (the Dockerfile's ENV plus variables)."""
+    return {
+        "HEMS_CONFIG_DIR": str(config),
+        "HEMS_BUNDLE_DIR": str(bundle),
+        "HEMS_MQTT_BROKER": "mosquitto",
+        "HEMS_MQTT_PORT": "1883",
+        "HEMS_INFLUXDB_URL": "http://influxdb:8086",
+        **variables,
+    }
