@@ -115,6 +115,7 @@ class Broker:
     username: str
     password: str
     log: Path
+    host: str = LOOPBACK
 
 
 MQTT_USER = "hems"
@@ -227,7 +228,7 @@ class MqttClient:
 
     def __enter__(self) -> Self:
         """Connect and wait for the broker's answer."""
-        self.mqtt.connect(LOOPBACK, self.broker.port, keepalive=10)
+        self.mqtt.connect(self.broker.host, self.broker.port, keepalive=10)
         self.mqtt.loop_start()
         assert self.connected.wait(self.TIMEOUT), "no CONNACK from the broker"
         return self
