@@ -73,7 +73,7 @@ class CloudVtn:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         await self.server.run()
-        print(f"VTN listening on port {PORT}", flush=True)
+        print(f"VTN listening on port {PORT}", flush=True)  # noqa: T201 - its log
         await stop.wait()
         await self.server.stop()
 

@@ -66,7 +66,9 @@ def main(argv: list[str]) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(ADDRESS)
         selector.register(sock, selectors.EVENT_READ)
-    print(f"answering {len(table)} names in {len(argv) - 1} namespaces", flush=True)
+    print(  # noqa: T201 - its log
+        f"answering {len(table)} names in {len(argv) - 1} namespaces", flush=True
+    )
     while True:
         for key, _ in selector.select():
             sock = key.fileobj

@@ -176,7 +176,7 @@ class FakeInfluxDB:
     """The fake server and its state."""
 
     def __init__(self, token: str, address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
-        """Bind ``address`` (a free loopback port); ``token`` is the only one accepted."""
+        """Bind ``address`` (default a free loopback port); accept ``token`` only."""
         self.state = State(token=token)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -478,7 +478,7 @@ def main() -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     fake.start()
-    print("fake InfluxDB listening on port 8086", flush=True)
+    print("fake InfluxDB listening on port 8086", flush=True)  # noqa: T201
     stopped.wait()
     fake.stop()
 

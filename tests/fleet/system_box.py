@@ -111,7 +111,7 @@ def start_dns(box: Box) -> Service:
 
 
 def start_mosquitto(box: Box) -> Service:
-    """Mosquitto through its entrypoint; the password file and data in the volume."""
+    """Start Mosquitto through its entrypoint (password file, data: test dir)."""
     folder = box.root / "mosquitto"
     folder.mkdir(mode=0o755)
     conf = (STACK / "mosquitto" / "mosquitto.conf").read_text()
@@ -131,7 +131,7 @@ def start_mosquitto(box: Box) -> Service:
 
 
 def start_influxdb(box: Box) -> Service:
-    """The stack's InfluxDB entrypoint, handing over to the fake InfluxDB."""
+    """Start the stack's InfluxDB entrypoint, handing over to the fake InfluxDB."""
     folder = box.root / "influxdb"
     folder.mkdir()
     upstream = folder / "upstream-entrypoint.sh"
@@ -174,7 +174,7 @@ def ha_bundle(box: Box) -> Path:
 
 
 def start_homeassistant(box: Box, **variables: str) -> Service:
-    """Home Assistant through its entrypoint (bootstrap, then HA itself).
+    """Start Home Assistant through its entrypoint (bootstrap, then HA itself).
 
     The image's init (s6-overlay) runs ``python3 -m homeassistant --config
     /config``; here the entrypoint hands over to the same command.
@@ -208,7 +208,7 @@ def start_homeassistant(box: Box, **variables: str) -> Service:
 
 
 def start_replication(box: Box) -> Service:
-    """The replication sidecar, as its image runs it (``python -m``)."""
+    """Start the replication sidecar as its image runs it (``python -m``)."""
     env = box.base_env(
         STACK / "replication" / "Dockerfile",
         PYTHONPATH=str(STACK / "replication"),
@@ -217,7 +217,7 @@ def start_replication(box: Box) -> Service:
 
 
 def start_configurator(box: Box) -> Service:
-    """Hass-Configurator through its entrypoint, editing the ha-config volume."""
+    """Start Hass-Configurator through its entrypoint, on the ha-config volume."""
     env = box.base_env(
         STACK / "configurator" / "Dockerfile", HC_BASEPATH=str(box.config)
     )
@@ -226,7 +226,7 @@ def start_configurator(box: Box) -> Service:
 
 
 def start_proxy(box: Box) -> Service:
-    """NGINX through its entrypoint; the configuration's paths in the test dir."""
+    """Start NGINX through its entrypoint (the configuration's paths: test dir)."""
     folder = box.root / "proxy"
     folder.mkdir(mode=0o755)
     conf = (STACK / "proxy" / "nginx.conf").read_text()
@@ -255,7 +255,7 @@ def start_proxy(box: Box) -> Service:
 
 
 def start_wifi_repeater(box: Box) -> Service:
-    """The wifi-repeater's entrypoint with the fleet's variables (off by default)."""
+    """Run the wifi-repeater's entrypoint with the fleet's variables (off)."""
     env = box.base_env(STACK / "wifi-repeater" / "Dockerfile")
     return box.start(
         "wifi-repeater", [str(STACK / "wifi-repeater" / "entrypoint.sh")], env
@@ -263,7 +263,7 @@ def start_wifi_repeater(box: Box) -> Service:
 
 
 def start_vtn(box: Box, events: list[dict[str, Any]]) -> Service:
-    """The aggregator's VTN in the cloud namespace."""
+    """Start the aggregator's VTN in the cloud namespace."""
     (box.root / "vtn-events.json").write_text(json.dumps(events))
     record = box.root / "vtn-record.jsonl"
     record.touch()

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import functools
 import importlib.util
 import json
 import shutil
@@ -30,9 +31,9 @@ from .netlab import LabError
 from .system_box import (
     ADDRESSES,
     ALIASES,
-    VTN_HOST,
     OPENADR,
     SECRETS,
+    VTN_HOST,
     Box,
     new_box,
     start_configurator,
@@ -157,7 +158,9 @@ PORTS = {
 
 async def listening() -> None:
     """Wait until every service accepts connections (Home Assistant is slower)."""
-    addresses = [(ADDRESSES[name], port) for name, ports in PORTS.items() for port in ports]
+    addresses = [
+        (ADDRESSES[name], port) for name, ports in PORTS.items() for port in ports
+    ]
     addresses.append((ALIASES[VTN_HOST], 8080))
 
     async def accepts(address: tuple[str, int]) -> bool:
@@ -166,8 +169,10 @@ async def listening() -> None:
         await writer.wait_closed()
         return True
 
-    for address in addresses:
-        await until(f"{address[0]}:{address[1]} accepting", lambda: accepts(address), 60)
+    for host, port in addresses:
+        await until(
+            f"{host}:{port} accepting", functools.partial(accepts, (host, port)), 60
+        )
 
 
 async def ha_up(session: aiohttp.ClientSession) -> bool:
@@ -191,7 +196,7 @@ def vtn_record(box: Box) -> list[dict[str, Any]]:
 
 
 def check_mosquitto() -> None:
-    """Anonymous clients are refused, the configured user is accepted."""
+    """Check anonymous clients are refused, the configured user accepted."""
     broker = Broker(
         1883, MQTT_USER, SECRETS["MQTT_PASSWORD"], log=None,  # type: ignore[arg-type]
         host=ADDRESSES["mosquitto"],
@@ -239,19 +244,21 @@ async def running(owner: Owner) -> None:
 
 
 async def check_configurator(session: aiohttp.ClientSession, box: Box) -> None:
-    """The configurator answers 401 without the proxy login, 200 with it."""
+    """Check the configurator answers 401 without the proxy login, 200 with it."""
     url = f"{PROXY}/configurator/"
     async with session.get(url) as response:
         assert response.status == 401, response.status
         assert response.headers["WWW-Authenticate"] == 'Basic realm="hems fleet box"'
-    login = aiohttp.BasicAuth(
-        box.variables["PROXY_USERNAME"], SECRETS["PROXY_PASSWORD"]
-    )
-    async with session.get(url, auth=login) as response:
+    login = {
+        "Authorization": aiohttp.encode_basic_auth(
+            box.variables["PROXY_USERNAME"], SECRETS["PROXY_PASSWORD"]
+        )
+    }
+    async with session.get(url, headers=login) as response:
         assert response.status == 200, response.status
     # It edits Home Assistant's /config: the ha-config volume both mount.
     async with session.get(
-        f"{url}api/listdir", params={"path": str(box.config)}, auth=login
+        f"{url}api/listdir", params={"path": str(box.config)}, headers=login
     ) as response:
         listing = await response.text()
     assert "configuration.yaml" in listing
@@ -259,7 +266,7 @@ async def check_configurator(session: aiohttp.ClientSession, box: Box) -> None:
 
 
 async def check_replication_health(owner: Owner) -> None:
-    """The sidecar's health reaches Home Assistant over MQTT (discovery)."""
+    """Check the sidecar's health reaches Home Assistant over MQTT (discovery)."""
 
     async def problem_sensor() -> dict[str, Any] | None:
         for state in await owner.states():
