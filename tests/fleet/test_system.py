@@ -47,6 +47,9 @@ from .system_box import (
     start_wifi_repeater,
 )
 
+# Bounded: a slow machine fails with the report instead of hanging the run.
+pytestmark = pytest.mark.timeout(300)
+
 PROXY = f"http://{ADDRESSES['proxy']}"
 WEBSOCKET = f"ws://{ADDRESSES['proxy']}/api/websocket"
 EVENT_ID = "fleet-evt-1"
