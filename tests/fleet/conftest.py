@@ -259,23 +259,34 @@ BOOTSTRAP_SECRETS = {
 }
 
 
-@pytest.fixture
-def bundle(tmp_path: Path) -> Path:
-    """Lay out the image's bundle: template, this repo's hems, a stand-in HACS."""
-    root = tmp_path / "bundle"
-    (root / "custom_components").mkdir(parents=True)
+def make_bundle(root: Path) -> Path:
+    """Lay out the image's bundle under ``root``: template, this repo's hems, HACS.
+
+    The image downloads HACS when it is built; the tests have no network, so
+    a manifest stands in (Home Assistant loads HACS only once it is added).
+    """
+    bundle = root / "bundle"
+    (bundle / "custom_components").mkdir(parents=True)
     shutil.copyfile(
-        STACK / "homeassistant" / "configuration.yaml", root / "configuration.yaml"
+        STACK / "homeassistant" / "configuration.yaml", bundle / "configuration.yaml"
     )
     shutil.copytree(
         REPO / "custom_components" / "hems",
-        root / "custom_components" / "hems",
+        bundle / "custom_components" / "hems",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    hacs = root / "custom_components" / "hacs"
+    hacs = bundle / "custom_components" / "hacs"
     hacs.mkdir()
-    (hacs / "manifest.json").write_text('{"domain": "hacs", "version": "2.0.5"}')
-    return root
+    (hacs / "manifest.json").write_text(
+        '{"domain": "hacs", "name": "HACS", "version": "2.0.5"}'
+    )
+    return bundle
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    """Lay out the image's bundle in the test's directory."""
+    return make_bundle(tmp_path)
 
 
 def env_for(config: Path, bundle: Path, **variables: str) -> dict[str, str]:

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 import json
 import os
 from pathlib import Path
-import shutil
 import sys
 from typing import Any
 
-from .conftest import REPO, STACK, dockerfile_env, tool
+from .conftest import REPO, STACK, dockerfile_env, make_bundle, tool
 from .netlab import CLOUD_NET, Lab, Service
 from .test_compose import compose, fleet_variables
 
@@ -150,29 +149,6 @@ def start_influxdb(box: Box) -> Service:
     return box.start("influxdb", args, env)
 
 
-def ha_bundle(box: Box) -> Path:
-    """Lay out the image's bundle (its COPY lines) with a stand-in HACS.
-
-    The image downloads HACS when it is built; the tests have no network, so
-    a manifest stands in (Home Assistant does not load HACS until it is added).
-    """
-    bundle = box.root / "bundle"
-    (bundle / "custom_components").mkdir(parents=True)
-    shutil.copyfile(
-        STACK / "homeassistant" / "configuration.yaml", bundle / "configuration.yaml"
-    )
-    shutil.copytree(
-        REPO / "custom_components" / "hems",
-        bundle / "custom_components" / "hems",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    hacs = bundle / "custom_components" / "hacs"
-    hacs.mkdir()
-    manifest = {"domain": "hacs", "name": "HACS", "version": "2.0.5"}
-    (hacs / "manifest.json").write_text(json.dumps(manifest))
-    return bundle
-
-
 def start_homeassistant(box: Box, **variables: str) -> Service:
     """Start Home Assistant through its entrypoint (bootstrap, then HA itself).
 
@@ -183,7 +159,7 @@ def start_homeassistant(box: Box, **variables: str) -> Service:
     """
     bundle = box.root / "bundle"
     if not bundle.exists():
-        ha_bundle(box)
+        make_bundle(box.root)
     env = box.base_env(
         STACK / "homeassistant" / "Dockerfile",
         HEMS_CONFIG_DIR=str(box.config),
