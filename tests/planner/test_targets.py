@@ -1,9 +1,9 @@
 """Per-slot import caps (turn-down) and import targets (turn-up), planned exactly.
 
 ``Slot.max_import_kw`` caps a slot's net import on top of the site's limit
-(hard, or best effort); ``Slot.min_import_kw`` is a target: the net import
-below it is weighted at ``EXCESS_WEIGHT`` in every plan.  References: brute
-force over every mode sequence and load choice on the simulator.
+(hard, or best effort); ``Slot.min_import_kw`` is a target: each kWh of net
+import below it adds ``TARGET_WEIGHT`` (100 p) to every plan's objective.
+References: brute force over every mode sequence and load choice on the simulator.
 """
 
 from dataclasses import replace
@@ -26,7 +26,7 @@ from custom_components.hems.planner.feasibility import (
     limit_excess_kwh,
     violations,
 )
-from custom_components.hems.planner.outcome import EXCESS_WEIGHT
+from custom_components.hems.planner.outcome import EXCESS_WEIGHT, TARGET_WEIGHT
 from custom_components.hems.planner.problem_io import (
     parse_problem,
     plan_to_json,
@@ -66,7 +66,7 @@ def objective(problem: Problem, decisions, *, weighted: bool) -> tuple[float, fl
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
     short = import_shortfall_kwh(problem, sim)
     extra = excess if weighted else 0.0
-    return excess, sim.cost + EXCESS_WEIGHT * (short + extra)
+    return excess, sim.cost + TARGET_WEIGHT * short + EXCESS_WEIGHT * extra
 
 
 def oracle(problem: Problem) -> tuple[bool, float]:
@@ -205,6 +205,18 @@ def test_a_target_runs_the_car_in_the_window_when_a_dearer_slot_meets_it():
     result = plan(Problem(slots=targeted(slots, range(2, 3), 5.0), loads=(car,)))
     assert result.decisions.on["car"] == (False, False, True)
     assert result.import_shortfall_kwh == 0.0
+
+
+@pytest.mark.parametrize("price", [60.0, 140.0])
+def test_a_target_is_met_where_a_kwh_costs_less_than_its_weight(price):
+    """Charging the battery at ``price`` to meet the target, then it is wasted."""
+    slots = (Slot(start=at(0), price=price, min_import_kw=2.0),)
+    problem = Problem(slots=slots, loads=(battery(soc_kwh=0.0),))
+    result = plan(problem)
+    met = price < TARGET_WEIGHT
+    assert result.decisions.mode["battery"][0] == ("force_charge" if met else "normal")
+    assert result.import_shortfall_kwh == pytest.approx(0.0 if met else 1.0)
+    assert result.cost == pytest.approx(price * 1.0 if met else 0.0)
 
 
 @pytest.mark.parametrize("solver", ["dp", "milp"])

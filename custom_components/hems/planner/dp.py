@@ -8,8 +8,11 @@ less, normal discharges more) and the SoC stays higher, so the future cost is at
 most ``(s' - s) x N / efficiency`` higher, N being the most negative price
 still to come (0 if none).  A pair (s, c) is dropped only when another pair
 (s' >= s, c') has c' + N(s' - s)/eff <= c: it can do everything (s, c) can, as
-cheaply.  (In best-effort mode the energy above the limit is priced at
-``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.)
+cheaply.  (In best-effort mode the energy above the caps is priced at
+``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.  A
+slot's target net import makes a kWh less net import there cost up to
+``TARGET_WEIGHT`` more: N then counts it on top of the price; the extra
+SoC lowers the nets by at most (s' - s)/eff in all, so the argument stands.)
 
 **Bounding.** A state is also dropped when its cost so far plus a lower bound
 on the cost to come (:class:`.lpbound.Bound`, a Lagrangian bound with the LP
@@ -55,7 +58,7 @@ from .models import (
     InterruptibleLoad,
     Problem,
 )
-from .outcome import EXCESS_WEIGHT, Outcome
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT, Outcome
 from .setpoints import as_setpoints
 
 TOLERANCE = 1e-9
@@ -536,7 +539,7 @@ def _penalties(model: Model) -> list[float]:
     for t in range(count - 1, -1, -1):
         worst = max(-model.prices[t], -export[t])
         if floors[t] > -INF:  # less net import there may fall short of the target
-            worst += EXCESS_WEIGHT
+            worst += TARGET_WEIGHT
         penalties[t] = max(penalties[t + 1], worst / model.eff)
     return penalties
 
@@ -544,7 +547,7 @@ def _penalties(model: Model) -> list[float]:
 def _short(model: Model, t: int, net: _Floats, cost: _Floats) -> None:
     """Add slot t's weighted shortfall below its target to ``cost`` (in place)."""
     if model.floors is not None and model.floors[t] > -INF:
-        cost += EXCESS_WEIGHT * np.maximum(0.0, model.floors[t] - net)
+        cost += TARGET_WEIGHT * np.maximum(0.0, model.floors[t] - net)
 
 
 _CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321

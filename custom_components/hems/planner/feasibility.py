@@ -3,7 +3,7 @@
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
 from .models import Battery, CycleLoad, Decisions, InterruptibleLoad, Problem
-from .outcome import EXCESS_WEIGHT
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT
 from .simulate import Simulation, simulate_detail
 
 LIMIT_TOLERANCE_KWH = 1e-6
@@ -150,4 +150,5 @@ def weighted_cost(problem: Problem, decisions: Decisions, *, weighted: bool) -> 
     """
     sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh) if weighted else 0.0
-    return sim.cost + EXCESS_WEIGHT * (excess + import_shortfall_kwh(problem, sim))
+    short = import_shortfall_kwh(problem, sim)
+    return sim.cost + EXCESS_WEIGHT * excess + TARGET_WEIGHT * short

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from .milp_matrix import INF, TOL, Expr, Matrix, var
 from .milp_site import Site
-from .outcome import EXCESS_WEIGHT
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT
 
 
 @dataclass
@@ -125,7 +125,7 @@ def grid(
 
 def _target(site: Site, matrix: Matrix, t: int, floor: float) -> None:
     """Net + short >= floor, the shortfall priced at ``EXCESS_WEIGHT``."""
-    short = matrix.col(EXCESS_WEIGHT, 0.0, INF)
+    short = matrix.col(TARGET_WEIGHT, 0.0, INF)
     net = site.net(t)
     matrix.constrain(net + var(short), lower=floor)
 

@@ -30,9 +30,10 @@ class Slot:
 
     ``export_price`` is what exported energy earns, p/kWh (``None``: nothing).
     ``max_import_kw`` caps the slot's net import like the site's import limit
-    (a turn-down target); ``min_import_kw`` is a target the plan meets where it
-    can: the net import below it is weighted like the excess of a best-effort
-    limit (a turn-up target).
+    (a turn-down target); ``min_import_kw`` is a net import the plan aims for
+    (a turn-up target): each kWh below it (the net before curtailment) adds
+    ``TARGET_WEIGHT`` (100 p) to the plan's objective, so it is met wherever a
+    kWh costs less than that.
     """
 
     start: datetime

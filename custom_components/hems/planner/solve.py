@@ -22,7 +22,7 @@ from .feasibility import (
 from .firstplan import first_plan
 from .milp import solve_milp
 from .models import Battery, Decisions, Plan, Problem
-from .outcome import EXCESS_WEIGHT, Outcome
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT, Outcome
 from .rules import independent_decisions
 from .simulate import Simulation, simulate_detail
 from .validation import validate_problem
@@ -260,7 +260,9 @@ def plan(
         sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
     short = import_shortfall_kwh(problem, sim)
-    weight = EXCESS_WEIGHT * ((excess if outcome.weighted else 0.0) + short)
+    weight = TARGET_WEIGHT * short + (
+        EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    )
     if outcome.optimal and sim.cost + weight > outcome.bound + (
         OPTIMAL_GAP_ABS + OPTIMAL_GAP_REL * abs(sim.cost)
     ):  # a solver's claim the plan does not bear out: report its gap
