@@ -102,6 +102,11 @@ class SiteState:
     # None where unknown (then it earns nothing).
     export_price_at: Callable[[datetime], float | None] | None = None
     export_limit_kw: float | None = None
+    # What accepted flexibility events ask of the half-hour [start, end): its
+    # import cap and import target, kW (None where nothing is asked).
+    import_targets_at: (
+        Callable[[datetime, datetime], tuple[float | None, float | None]] | None
+    ) = None
 
     def pv_kw(self, slots: Sequence[datetime]) -> tuple[float, ...]:
         """Return the PV forecast (kW, never negative) of each half-hour."""
@@ -531,6 +536,18 @@ def _with_export_prices(slots: list[Slot], site: SiteState) -> list[Slot]:
     ]
 
 
+def _with_targets(slots: list[Slot], site: SiteState) -> list[Slot]:
+    """Return the slots with the import caps and targets of accepted events."""
+    asked = site.import_targets_at
+    if asked is None:
+        return slots
+    result = []
+    for slot in slots:
+        most, least = asked(slot.start, slot.start + SLOT)
+        result.append(replace(slot, max_import_kw=most, min_import_kw=least))
+    return result
+
+
 def build_problem(
     *,
     loads: Sequence[LoadConfig],
@@ -545,7 +562,7 @@ def build_problem(
     known = horizon_slots(prices, start)
     if not known:
         return None
-    known = _with_export_prices(known, site)
+    known = _with_targets(_with_export_prices(known, site), site)
     pv = site.pv_kw([slot.start for slot in known])
     h0, h1 = known[0].start, known[-1].start + SLOT
     site_base = tuple(round(site.base_kw(slot.start), 4) for slot in known)

@@ -47,7 +47,7 @@ def with_targets(draw: st.DrawFn, *, max_slots: int, battery: bool | None = None
     site = problem.import_limit_kw
     slots = []
     for slot in problem.slots:
-        cap = draw(st.none() | st.sampled_from([0.5, 2.0, 5.0]))
+        cap = draw(st.none() | st.sampled_from([0.0, 0.5, 2.0, 5.0]))
         top = min(x for x in (cap, site, 99.0) if x is not None)
         floor = draw(st.none() | st.sampled_from([0.0, 1.0, 3.0, 8.0]))
         slots.append(
@@ -235,7 +235,7 @@ def test_power_control_meets_a_target_with_setpoints(solver):
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        ({"max_import_kw": 0.0}, "slots[1].max_import_kw", "must be > 0"),
+        ({"max_import_kw": -0.5}, "slots[1].max_import_kw", "must be >= 0"),
         ({"min_import_kw": -1.0}, "slots[1].min_import_kw", "must be >= 0"),
         (
             {"max_import_kw": 2.0, "min_import_kw": 3.0},
