@@ -352,6 +352,14 @@ async def test_a_turn_down_target_alone_caps_the_planned_import(
         assert price == pytest.approx(real_price(start), abs=1e-3)  # no uplift
     slots = plan_slots(hass)
     assert all(slots[s]["import_kwh"] <= 0.5 * 0.5 + 1e-6 for s in before)
+    asked = {start for start, slot in slots.items() if "max_import_kw" in slot}
+    assert asked == {s for s in slots if min(before) <= s <= max(before)}
+    assert {slots[s]["max_import_kw"] for s in asked} == {0.5}
+    # The plan and what it was asked survive a restart.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert planned_on(entry, "car") == after
+    assert entry.runtime_data.plan.data.import_caps_kw.count(0.5) == len(asked)
 
 
 async def test_a_turn_up_target_alone_pulls_the_car_into_the_window(
@@ -370,6 +378,8 @@ async def test_a_turn_up_target_alone_pulls_the_car_into_the_window(
     assert planned_on(entry, "car") == up
     slots = plan_slots(hass)
     assert all(slots[s]["import_kwh"] >= 7.0 * 0.5 - 1e-6 for s in up)
+    assert [slots[s].get("min_import_kw") for s in up] == [7.0] * 4
+    assert entry.runtime_data.plan.data.import_shortfall_kwh == 0.0
     # Declined: the plan goes back to the cheapest half-hours.
     await hass.services.async_call(
         DOMAIN, "flex_respond", {"event": "up", "response": "decline"}, blocking=True
