@@ -173,4 +173,7 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
         "solar": _solar(coordinator, schedule),
         "loads": _loads(coordinator, schedule),
         "notes": list(schedule.notes),
+        # Energy the plan stays above the events' caps / below their minimums.
+        "import_excess_kwh": schedule.import_excess_kwh,
+        "import_shortfall_kwh": schedule.import_shortfall_kwh,
     }
