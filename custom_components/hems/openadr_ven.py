@@ -15,17 +15,20 @@ registration is tried again every 5 minutes.
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from http import HTTPStatus
 import logging
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .flex import Delivery, FlexEventError, Source, read_event
 from .flex_manager import FlexManager, Response
 from .flex_settings import FlexSettings
+from .openadr_answers import Answer
 
 RETRY: Final = timedelta(minutes=5)
 ISSUE: Final = "openadr_unreachable"
@@ -45,10 +48,13 @@ class OpenAdrVen:
         self.flex = flex
         self.settings = settings
         self.client: Any = None
-        # What the VTN was last told per event id: (opt type, modification).
-        self._told: dict[str, str] = {}
+        # Per event id: the answer the VTN is owed, the one it acknowledged,
+        # the event's modification number and end.
+        self._owed: dict[str, Answer] = {}
+        self._heard: dict[str, Answer] = {}
         self._modification: dict[str, int] = {}
-        self._request: dict[str, str] = {}
+        self._ends: dict[str, datetime] = {}
+        self._resending = asyncio.Lock()
         self._stopping = False
         self._problem: str | None = None
         self._unsub: Callable[[], None] | None = None
@@ -80,28 +86,15 @@ class OpenAdrVen:
 
     def _new_client(self) -> Any:
         # Imported only when a VTN is configured.
-        from openleadr import OpenADRClient  # noqa: PLC0415
         from openleadr.objects import SamplingRate  # noqa: PLC0415
 
+        from .openadr_client import VenClient  # noqa: PLC0415
+
         settings = self.settings
-        poll = timedelta(seconds=settings.poll_seconds)
-        ven = self
-
-        class _Client(OpenADRClient):  # type: ignore[misc]
-            async def _perform_request(self, service: str, message: Any) -> Any:
-                result = await super()._perform_request(service, message)
-                ven.answered(ok=isinstance(result, tuple) and result[0] is not None)
-                return result
-
-            async def create_party_registration(self, *args: Any, **kwargs: Any) -> Any:
-                result = await super().create_party_registration(*args, **kwargs)
-                requested = getattr(self, "poll_frequency", None)
-                if requested is not None and requested > poll:
-                    self.poll_frequency = poll
-                return result
-
         logging.getLogger("openleadr").setLevel(logging.WARNING)
-        client = _Client(
+        client = VenClient(
+            self,
+            timedelta(seconds=settings.poll_seconds),
             ven_name=settings.ven_name,
             vtn_url=settings.vtn_url,
             ven_id=settings.ven_id,
@@ -172,62 +165,112 @@ class OpenAdrVen:
             },
         )
 
-    def answered(self, *, ok: bool) -> None:
-        """Note whether the VTN gave a readable answer (a repair issue if not)."""
-        if ok:
-            if self._problem is not None:
-                LOGGER.info("OpenADR VTN %s answers again", self.settings.vtn_url)
-                self._problem = None
-                ir.async_delete_issue(self.hass, DOMAIN, ISSUE)
+    def answered(self, problem: str | None) -> None:
+        """Note a request's outcome (a repair issue while the VTN cannot be used)."""
+        if problem is not None:
+            self._unusable(problem)
+        elif self._problem is not None:
+            LOGGER.info("OpenADR VTN %s answers again", self.settings.vtn_url)
+            self._problem = None
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE)
+
+    def sending(self, answer: Answer) -> None:
+        """Note an answer to an event being sent: the VTN is owed it."""
+        self._owed[answer.event_id] = answer
+
+    def acknowledged(self, answers: list[Answer], code: int | None) -> None:
+        """Note what the VTN said to answers (None: nothing; sent again later)."""
+        if code is None:
             return
-        self._unusable("no answer, or one that could not be read (see the log)")
+        for answer in answers:
+            if code != HTTPStatus.OK:
+                LOGGER.warning(
+                    "OpenADR VTN %s refused the answer %s to event %s (code %s)",
+                    self.settings.vtn_url,
+                    answer.opt,
+                    answer.event_id,
+                    code,
+                )
+            self._heard[answer.event_id] = answer
+
+    async def async_polled(self) -> None:
+        """After a poll the VTN answered: send it the answers it has not had."""
+        if self._problem is None:
+            await self._async_resend()
+
+    async def _async_resend(self) -> None:
+        async with self._resending:
+            now = dt_util.utcnow()
+            for event_id, answer in list(self._owed.items()):
+                end = self._ends.get(event_id)
+                if end is not None and end <= now:
+                    del self._owed[event_id]
+                    continue
+                client = self.client
+                if (
+                    self._stopping
+                    or client is None
+                    or client.registration_id is None
+                    or self._problem is not None
+                ):
+                    return
+                if self._heard.get(event_id) == answer:
+                    continue
+                LOGGER.info(
+                    "OpenADR: sending %s for event %s (not acknowledged yet)",
+                    answer.opt,
+                    event_id,
+                )
+                await client.created_event(
+                    request_id=event_id,
+                    event_id=event_id,
+                    opt_type=answer.opt,
+                    modification_number=answer.modification,
+                )
 
     async def _async_on_event(self, raw: dict[str, Any]) -> str:
         """Answer an event (new or changed): ``optIn`` only when accepted."""
         descriptor = raw.get("event_descriptor") or {}
         event_id = str(descriptor.get("event_id", ""))
         self._modification[event_id] = int(descriptor.get("modification_number") or 0)
+        period = raw.get("active_period") or {}
+        start, length = period.get("dtstart"), period.get("duration")
+        if isinstance(start, datetime) and isinstance(length, timedelta) and length:
+            self._ends[event_id] = start + length
         try:
             read = read_event(raw, level_uplift_p=self.settings.level_uplift_p)
         except FlexEventError as err:
             self.flex.refused(str(Source.OPENADR), f"event {event_id}: {err}")
-            return self._tell(event_id, "optOut")
+            return "optOut"
         key = f"{Source.OPENADR}:{read.event_id}"
         if read.event is None:
             if key in self.flex.records:
                 await self.flex.async_cancel(key)
-            return self._tell(event_id, "optOut")
+            return "optOut"
         try:
             record = await self.flex.async_offer(read.event)
         except FlexEventError:
-            return self._tell(event_id, "optOut")
+            return "optOut"
         accepted = record.response is Response.ACCEPTED
-        return self._tell(event_id, "optIn" if accepted else "optOut")
-
-    def _tell(self, event_id: str, opt: str) -> str:
-        self._told[event_id] = opt
-        return opt
+        return "optIn" if accepted else "optOut"
 
     @callback
     def _answers_changed(self) -> None:
         """Send the household's later answers to the VTN."""
-        if self.client is None or self.client.registration_id is None:
-            return
+        changed = False
         for record in self.flex.records.values():
             event = record.event
-            if event.source is not Source.OPENADR or event.id not in self._told:
+            if event.source is not Source.OPENADR or event.id not in self._owed:
                 continue
             opt = "optIn" if record.response is Response.ACCEPTED else "optOut"
-            if self._told[event.id] == opt:
+            if self._owed[event.id].opt == opt:
                 continue
-            self._told[event.id] = opt
-            self.hass.async_create_task(
-                self.client.created_event(
-                    request_id=event.id,
-                    event_id=event.id,
-                    opt_type=opt,
-                    modification_number=self._modification.get(event.id, 0),
-                )
+            modification = self._modification.get(event.id, 0)
+            self._owed[event.id] = Answer(event.id, opt, modification)
+            changed = True
+        if changed and not self._stopping:
+            self.hass.async_create_background_task(
+                self._async_resend(), "hems OpenADR answers"
             )
 
     def _latest(self) -> Delivery | None:

@@ -60,6 +60,8 @@ class Vtn:
             show_fingerprint=False,
         )
         self.bodies: list[bytes] = []
+        # How many of the next answers (oadrCreatedEvent) fail with HTTP 503.
+        self.refuse_answers = 0
         self.opts: list[str] = []
         self.reports: list[Any] = []
         # openleadr 0.5.36 keeps its message builder as a functools.partial
@@ -77,7 +79,11 @@ class Vtn:
             request: web.Request,
             handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
         ) -> web.StreamResponse:
-            self.bodies.append(await request.read())
+            body = await request.read()
+            self.bodies.append(body)
+            if b"oadrCreatedEvent" in body and self.refuse_answers:
+                self.refuse_answers -= 1
+                return web.Response(status=503, text="busy")
             return await handler(request)
 
         self.server.app.middlewares.append(record)
@@ -198,6 +204,95 @@ async def test_the_ven_takes_part_by_the_households_setting(
     )
     # Nothing metered or delivered yet: the event is ahead.
     assert {data[0][1] for _, data in vtn.reports} == {0.0}
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def unreachable(hass: HomeAssistant) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, "openadr_unreachable")
+
+
+async def test_an_answer_the_vtn_did_not_take_is_sent_again(
+    hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
+) -> None:
+    start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
+    vtn.server.add_event(
+        ven_id=VEN_ID,
+        signal_name="simple",
+        signal_type="level",
+        intervals=[
+            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
+        ],
+        callback=vtn.opted,
+        event_id="evt-3",
+    )
+    # The answer to the first sync and to the first poll (which delivers the
+    # event again) meet an HTTP 503.
+    vtn.refuse_answers = 2
+    entry = await set_up(
+        hass,
+        tmp_path,
+        {
+            "policy": "auto_accept",
+            "openadr_vtn_url": vtn.url,
+            "openadr_poll_seconds": 1,
+        },
+    )
+    # The VEN sends it again after the next poll.
+    await until(lambda: vtn.opts == ["optIn"])
+    assert [r["opt_type"] for r in vtn.created_events()] == ["optIn"] * 3
+    assert "sending optIn for event evt-3 (not acknowledged yet)" in caplog.text
+    # Acknowledged: not sent a third time, the problem gone.
+    polls = len(vtn.bodies)
+    await until(lambda: len(vtn.bodies) >= polls + 2)
+    assert len(vtn.created_events()) == 3
+    assert unreachable(hass) is None
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_a_vtn_that_goes_away_is_told_the_answer_when_back(
+    hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
+) -> None:
+    start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
+    vtn.server.add_event(
+        ven_id=VEN_ID,
+        signal_name="simple",
+        signal_type="level",
+        intervals=[
+            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
+        ],
+        callback=vtn.opted,
+        event_id="evt-4",
+    )
+    entry = await set_up(
+        hass,
+        tmp_path,
+        {"policy": "ask", "openadr_vtn_url": vtn.url, "openadr_poll_seconds": 1},
+    )
+    await until(lambda: vtn.opts == ["optOut"])
+    # The VTN disconnects mid-session: a log line and a repair issue.
+    await vtn.server.stop()
+    await until(lambda: unreachable(hass) is not None)
+    issue = unreachable(hass)
+    assert issue is not None
+    # (to whichever request came first: a poll, a report)
+    assert issue.translation_placeholders["reason"].startswith("no connection to ")
+    assert f"OpenADR VTN {vtn.url} cannot be used: no connection" in caplog.text
+    # The household takes part meanwhile: the answer cannot be sent yet ...
+    await hass.services.async_call(
+        DOMAIN, "flex_respond", {"event": "evt-4", "response": "accept"}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    schedule = entry.runtime_data.plan.data
+    assert schedule is not None
+    assert start in schedule.slot_starts
+    # ... and reaches the VTN once it is back; the repair issue goes.
+    await vtn.server.run()
+    await until(lambda: [r["opt_type"] for r in vtn.created_events()][-1:] == ["optIn"])
+    await until(lambda: unreachable(hass) is None)
+    assert f"OpenADR VTN {vtn.url} answers again" in caplog.text
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
 
