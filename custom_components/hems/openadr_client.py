@@ -9,13 +9,16 @@ VTN has not acknowledged).  openleadr itself logs and drops such failures.
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from http import HTTPStatus
+import ssl
 from typing import Any
 
 import aiohttp
 from openleadr import OpenADRClient
 from openleadr.errors import FingerprintMismatch
 from openleadr.messaging import (
+    create_message,
     parse_message,
     validate_xml_schema,
     validate_xml_signature,
@@ -23,6 +26,7 @@ from openleadr.messaging import (
 from signxml.exceptions import InvalidSignature
 
 from .openadr_answers import Answer, VenHooks
+from .openadr_tls import VenCredentials
 
 _X509: str = ".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate"
 
@@ -32,14 +36,34 @@ class VenClient(OpenADRClient):  # type: ignore[misc]
 
     _create_message: Callable[..., str]
     poll_frequency: timedelta | None
+    client_session: aiohttp.ClientSession | None
 
-    def __init__(self, ven: VenHooks, poll: timedelta, **kwargs: Any) -> None:
-        """Initialise as openleadr's client; poll at least every ``poll``."""
+    def __init__(
+        self,
+        ven: VenHooks,
+        *,
+        poll: timedelta,
+        credentials: VenCredentials,
+        tls: ssl.SSLContext | None,
+        **kwargs: Any,
+    ) -> None:
+        """Initialise as openleadr's client; poll at least every ``poll``.
+
+        Messages are signed with the credentials' certificate and key (PEM
+        bytes, given to openleadr's message builder instead of file paths);
+        ``tls`` is the TLS context of an https VTN.
+        """
         super().__init__(**kwargs)
         self._ven = ven
         self._poll_at_least = poll
+        self._tls = tls
         self._answers: dict[str, list[Answer]] = {}
-        build: Callable[..., str] = self._create_message
+        build: Callable[..., str] = partial(
+            create_message,
+            cert=credentials.cert,
+            key=credentials.key,
+            disable_signature=not (credentials.cert and credentials.key),
+        )
 
         def create(message_type: str, **payload: Any) -> str:
             message = build(message_type, **payload)
@@ -67,6 +91,19 @@ class VenClient(OpenADRClient):  # type: ignore[misc]
             self.poll_frequency = self._poll_at_least
         return result
 
+    async def _ensure_client_session(self) -> None:
+        self._session()
+
+    def _session(self) -> aiohttp.ClientSession:
+        """Return the HTTP session (made on first use, with the TLS context)."""
+        if self.client_session is None:
+            self.client_session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._tls) if self._tls else None,
+                headers={"content-type": "application/xml"},
+                timeout=aiohttp.ClientTimeout(sock_connect=5, sock_read=10),
+            )
+        return self.client_session
+
     async def _poll(self) -> None:
         await super()._poll()
         await self._ven.async_polled()
@@ -89,10 +126,9 @@ class VenClient(OpenADRClient):  # type: ignore[misc]
         self, service: str, message: str
     ) -> tuple[str | None, dict[str, Any], str | None]:
         """Post a message; return the answer's type, payload and what went wrong."""
-        await self._ensure_client_session()
         url = f"{self.vtn_url}/{service}"
         try:
-            async with self.client_session.post(url, data=message) as response:
+            async with self._session().post(url, data=message) as response:
                 content = await response.read()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as err:

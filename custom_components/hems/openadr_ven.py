@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from http import HTTPStatus
 import logging
+import ssl
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -27,14 +28,21 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .flex import Delivery, FlexEventError, Source, read_event
 from .flex_manager import FlexManager, Response
-from .flex_settings import FlexSettings
+from .flex_settings import CONF_CA, CONF_CERT, CONF_FINGERPRINT, CONF_KEY, FlexSettings
 from .openadr_answers import Answer
+from .openadr_tls import (
+    VenCredentials,
+    check_fingerprint,
+    client_context,
+    read_credentials,
+)
 
 RETRY: Final = timedelta(minutes=5)
 ISSUE: Final = "openadr_unreachable"
 # The VTN picks how often the VEN reports, within these bounds.
 REPORT_MIN: Final = timedelta(seconds=10)
 REPORT_MAX: Final = timedelta(hours=1)
+CREDENTIAL_FIELDS: Final = {"cert": CONF_CERT, "key": CONF_KEY, "ca": CONF_CA}
 
 
 class OpenAdrVen:
@@ -48,10 +56,12 @@ class OpenAdrVen:
         self.flex = flex
         self.settings = settings
         self.client: Any = None
-        # Per event id: the answer the VTN is owed, the one it acknowledged,
-        # the event's modification number and end.
-        self._owed: dict[str, Answer] = {}
+        # Per event id: hems's answer, the last one the VTN acknowledged, the
+        # event's modification number and end; the events the VTN wants
+        # answered (openleadr sent an answer).
+        self._answer: dict[str, Answer] = {}
         self._heard: dict[str, Answer] = {}
+        self._expected: set[str] = set()
         self._modification: dict[str, int] = {}
         self._ends: dict[str, datetime] = {}
         self._resending = asyncio.Lock()
@@ -84,25 +94,32 @@ class OpenAdrVen:
         except Exception:  # noqa: BLE001 - a client half started: nothing to stop
             LOGGER.debug("Stopping the OpenADR client failed", exc_info=True)
 
-    def _new_client(self) -> Any:
+    def _credentials(self) -> tuple[VenCredentials, ssl.SSLContext | None]:
+        """Read the certificates of the settings (blocking); PemError if bad."""
+        credentials = read_credentials(self.settings, CREDENTIAL_FIELDS)
+        https = str(self.settings.vtn_url).lower().startswith("https:")
+        return credentials, client_context(credentials) if https else None
+
+    async def _async_new_client(self) -> Any:
         # Imported only when a VTN is configured.
         from openleadr.objects import SamplingRate  # noqa: PLC0415
 
         from .openadr_client import VenClient  # noqa: PLC0415
 
         settings = self.settings
+        credentials, tls = await self.hass.async_add_executor_job(self._credentials)
+        fingerprint = check_fingerprint(CONF_FINGERPRINT, settings.vtn_fingerprint)
         logging.getLogger("openleadr").setLevel(logging.WARNING)
         client = VenClient(
             self,
-            timedelta(seconds=settings.poll_seconds),
+            poll=timedelta(seconds=settings.poll_seconds),
+            credentials=credentials,
+            tls=tls,
             ven_name=settings.ven_name,
             vtn_url=settings.vtn_url,
             ven_id=settings.ven_id,
-            cert=settings.cert,
-            key=settings.key,
-            vtn_fingerprint=settings.vtn_fingerprint,
+            vtn_fingerprint=fingerprint,
             show_fingerprint=False,
-            disable_signature=not (settings.cert and settings.key),
         )
         client.add_handler("on_event", self._async_on_event)
         client.add_handler("on_update_event", self._async_on_event)
@@ -128,7 +145,7 @@ class OpenAdrVen:
         while not self._stopping:
             client = None
             try:
-                client = self.client = self._new_client()
+                client = self.client = await self._async_new_client()
                 await client.run()
             except Exception as err:  # noqa: BLE001 - never let the VTN stop hems
                 LOGGER.debug("OpenADR client failed", exc_info=True)
@@ -139,7 +156,7 @@ class OpenAdrVen:
                 reason = "it did not register this VEN"
             if registered:
                 return  # openleadr polls from here on (its own scheduler)
-            self._unusable(reason)
+            self._unusable(self._problem or reason)  # a failed request says why
             if client is not None:
                 await self._async_stop_client(client)
             self.client = None
@@ -175,8 +192,8 @@ class OpenAdrVen:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE)
 
     def sending(self, answer: Answer) -> None:
-        """Note an answer to an event being sent: the VTN is owed it."""
-        self._owed[answer.event_id] = answer
+        """Note an answer to an event being sent: the VTN wants it."""
+        self._expected.add(answer.event_id)
 
     def acknowledged(self, answers: list[Answer], code: int | None) -> None:
         """Note what the VTN said to answers (None: nothing; sent again later)."""
@@ -201,10 +218,10 @@ class OpenAdrVen:
     async def _async_resend(self) -> None:
         async with self._resending:
             now = dt_util.utcnow()
-            for event_id, answer in list(self._owed.items()):
+            for event_id in sorted(self._expected):
                 end = self._ends.get(event_id)
                 if end is not None and end <= now:
-                    del self._owed[event_id]
+                    self._expected.discard(event_id)
                     continue
                 client = self.client
                 if (
@@ -214,7 +231,8 @@ class OpenAdrVen:
                     or self._problem is not None
                 ):
                     return
-                if self._heard.get(event_id) == answer:
+                answer = self._answer.get(event_id)
+                if answer is None or self._heard.get(event_id) == answer:
                     continue
                 LOGGER.info(
                     "OpenADR: sending %s for event %s (not acknowledged yet)",
@@ -232,11 +250,17 @@ class OpenAdrVen:
         """Answer an event (new or changed): ``optIn`` only when accepted."""
         descriptor = raw.get("event_descriptor") or {}
         event_id = str(descriptor.get("event_id", ""))
-        self._modification[event_id] = int(descriptor.get("modification_number") or 0)
+        modification = int(descriptor.get("modification_number") or 0)
+        self._modification[event_id] = modification
         period = raw.get("active_period") or {}
         start, length = period.get("dtstart"), period.get("duration")
         if isinstance(start, datetime) and isinstance(length, timedelta) and length:
             self._ends[event_id] = start + length
+        opt = await self._async_answer(event_id, raw)
+        self._answer[event_id] = Answer(event_id, opt, modification)
+        return opt
+
+    async def _async_answer(self, event_id: str, raw: dict[str, Any]) -> str:
         try:
             read = read_event(raw, level_uplift_p=self.settings.level_uplift_p)
         except FlexEventError as err:
@@ -260,14 +284,17 @@ class OpenAdrVen:
         changed = False
         for record in self.flex.records.values():
             event = record.event
-            if event.source is not Source.OPENADR or event.id not in self._owed:
+            if event.source is not Source.OPENADR or event.id not in self._answer:
                 continue
             opt = "optIn" if record.response is Response.ACCEPTED else "optOut"
-            if self._owed[event.id].opt == opt:
+            if self._answer[event.id].opt == opt:
                 continue
             modification = self._modification.get(event.id, 0)
-            self._owed[event.id] = Answer(event.id, opt, modification)
-            changed = True
+            self._answer[event.id] = Answer(event.id, opt, modification)
+            if self.client is not None:
+                # openleadr repeats its own copy when the VTN sends the event again.
+                self.client.responded_events[event.id] = opt
+            changed = changed or event.id in self._expected
         if changed and not self._stopping:
             self.hass.async_create_background_task(
                 self._async_resend(), "hems OpenADR answers"

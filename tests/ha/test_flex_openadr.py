@@ -4,125 +4,25 @@ Real time (openleadr's scheduler and event status follow the clock): prices
 are the recorded Agile history replayed onto today.
 """
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-import socket
-from typing import Any
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-from openleadr import OpenADRServer
 from openleadr.messaging import parse_message
-from openleadr.service.vtn_service import VTNService
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.hems.const import CONF_REPLAY_FILE, CONF_SOURCE, DOMAIN
+from custom_components.hems.const import DOMAIN
 from custom_components.hems.flex import Direction, read_event
 from custom_components.hems.price_data import slot_start
-from tests.conftest import AGILE_CSV_GZ
+
+from .openadr_vtn import PREFIX, VEN_ID, Vtn, free_port, set_up, unreachable, until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-VEN_ID = "ven-hems-1"
-PREFIX = "/OpenADR2/Simple/2.0b"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def until(check: Callable[[], bool], seconds: float = 60) -> None:
-    """Wait, bounded (the VEN polls every second; a loaded machine is slow)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
-
-
-class Vtn:
-    """openleadr's VTN with what it received recorded."""
-
-    def __init__(self) -> None:
-        """Make the server on a free loopback port (not started)."""
-        self.port = free_port()
-        self.server = OpenADRServer(
-            vtn_id="TestVTN",
-            http_host="127.0.0.1",
-            http_port=self.port,
-            requested_poll_freq=timedelta(seconds=1),
-            show_fingerprint=False,
-        )
-        self.bodies: list[bytes] = []
-        # How many of the next answers (oadrCreatedEvent) fail with HTTP 503.
-        self.refuse_answers = 0
-        self.opts: list[str] = []
-        self.reports: list[Any] = []
-        # openleadr 0.5.36 keeps its message builder as a functools.partial
-        # class attribute; since Python 3.14 a partial binds like a method, so
-        # the VTN would pass itself as the message type. The VEN keeps its
-        # builder on the instance and is not affected.
-        builder = VTNService.__dict__["_create_message"]
-        if not isinstance(builder, staticmethod):
-            VTNService._create_message = staticmethod(builder)
-        self.server.add_handler("on_create_party_registration", self._register)
-        self.server.add_handler("on_register_report", self._register_report)
-
-        @web.middleware
-        async def record(
-            request: web.Request,
-            handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        ) -> web.StreamResponse:
-            body = await request.read()
-            self.bodies.append(body)
-            if b"oadrCreatedEvent" in body and self.refuse_answers:
-                self.refuse_answers -= 1
-                return web.Response(status=503, text="busy")
-            return await handler(request)
-
-        self.server.app.middlewares.append(record)
-
-    @property
-    def url(self) -> str:
-        """Return the URL the VEN is given."""
-        return f"http://127.0.0.1:{self.port}{PREFIX}"
-
-    def _register(self, info: dict[str, Any]) -> tuple[str, str]:
-        return VEN_ID, "reg-1"
-
-    def _register_report(
-        self,
-        ven_id: str,
-        resource_id: str,
-        measurement: str,
-        unit: str,
-        scale: str,
-        min_sampling_interval: timedelta,
-        max_sampling_interval: timedelta,
-    ) -> tuple[Callable[[Any], None], timedelta]:
-        def received(data: Any) -> None:
-            self.reports.append((resource_id, data))
-
-        return received, min_sampling_interval
-
-    def opted(self, ven_id: str, event_id: str, opt_type: str) -> None:
-        """Record the VEN's first answer to an event."""
-        self.opts.append(opt_type)
-
-    def created_events(self) -> list[dict[str, Any]]:
-        """Return every answer the VEN sent (oadrCreatedEvent), in order."""
-        found = []
-        for body in self.bodies:
-            if b"oadrCreatedEvent" in body:
-                _, payload = parse_message(body)
-                found.extend(payload["event_responses"])
-        return found
 
 
 @pytest.fixture
@@ -131,24 +31,6 @@ async def vtn(socket_enabled: None) -> AsyncIterator[Vtn]:
     await server.server.run()
     yield server
     await server.server.stop()
-
-
-async def set_up(
-    hass: HomeAssistant, tmp_path: Path, flex: dict[str, Any]
-) -> MockConfigEntry:
-    path = tmp_path / "agile.csv.gz"
-    path.write_bytes(AGILE_CSV_GZ.read_bytes())
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        data={CONF_SOURCE: "replay", CONF_REPLAY_FILE: str(path)},
-        options={"flex": flex},
-        entry_id="HEMS",
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
-    return entry
 
 
 async def test_the_ven_takes_part_by_the_households_setting(
@@ -206,10 +88,6 @@ async def test_the_ven_takes_part_by_the_households_setting(
     assert {data[0][1] for _, data in vtn.reports} == {0.0}
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def unreachable(hass: HomeAssistant) -> ir.IssueEntry | None:
-    return ir.async_get(hass).async_get_issue(DOMAIN, "openadr_unreachable")
 
 
 async def test_an_answer_the_vtn_did_not_take_is_sent_again(
