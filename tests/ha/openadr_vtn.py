@@ -22,6 +22,7 @@ from tests.conftest import AGILE_CSV_GZ
 
 VEN_ID = "ven-hems-1"
 PREFIX = "/OpenADR2/Simple/2.0b"
+GARBAGE = b"<oadr:oadrPayload><unclosed>"
 
 
 def free_port() -> int:
@@ -80,6 +81,8 @@ class Vtn:
         self.bodies: list[bytes] = []
         # How many of the next answers (oadrCreatedEvent) fail with HTTP 503.
         self.refuse_answers = 0
+        # While set, polls are answered with malformed XML.
+        self.garbage = False
         self.opts: list[str] = []
         self.reports: list[Any] = []
         # openleadr 0.5.36 keeps its message builder as a functools.partial
@@ -99,6 +102,8 @@ class Vtn:
         ) -> web.StreamResponse:
             body = await request.read()
             self.bodies.append(body)
+            if self.garbage and request.path.endswith("/OadrPoll"):
+                return web.Response(body=GARBAGE, content_type="application/xml")
             if b"oadrCreatedEvent" in body and self.refuse_answers:
                 self.refuse_answers -= 1
                 return web.Response(status=503, text="busy")

@@ -8,10 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-from aiohttp import web
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from openleadr.messaging import parse_message
 import pytest
@@ -20,7 +17,7 @@ from custom_components.hems.const import DOMAIN
 from custom_components.hems.flex import Direction, read_event
 from custom_components.hems.price_data import slot_start
 
-from .openadr_vtn import PREFIX, VEN_ID, Vtn, free_port, set_up, unreachable, until
+from .openadr_vtn import VEN_ID, Vtn, set_up, unreachable, until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -127,127 +124,6 @@ async def test_an_answer_the_vtn_did_not_take_is_sent_again(
     assert unreachable(hass) is None
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def test_a_vtn_that_goes_away_is_told_the_answer_when_back(
-    hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
-) -> None:
-    start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="simple",
-        signal_type="level",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-4",
-    )
-    entry = await set_up(
-        hass,
-        tmp_path,
-        {"policy": "ask", "openadr_vtn_url": vtn.url, "openadr_poll_seconds": 1},
-    )
-    await until(lambda: vtn.opts == ["optOut"])
-    # The VTN disconnects mid-session: a log line and a repair issue.
-    await vtn.server.stop()
-    await until(lambda: unreachable(hass) is not None)
-    issue = unreachable(hass)
-    assert issue is not None
-    # (to whichever request came first: a poll, a report)
-    assert issue.translation_placeholders["reason"].startswith("no connection to ")
-    assert f"OpenADR VTN {vtn.url} cannot be used: no connection" in caplog.text
-    # The household takes part meanwhile: the answer cannot be sent yet ...
-    await hass.services.async_call(
-        DOMAIN, "flex_respond", {"event": "evt-4", "response": "accept"}, blocking=True
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.state is ConfigEntryState.LOADED
-    schedule = entry.runtime_data.plan.data
-    assert schedule is not None
-    assert start in schedule.slot_starts
-    # ... and reaches the VTN once it is back; the repair issue goes.
-    await vtn.server.run()
-    await until(lambda: [r["opt_type"] for r in vtn.created_events()][-1:] == ["optIn"])
-    await until(lambda: unreachable(hass) is None)
-    assert f"OpenADR VTN {vtn.url} answers again" in caplog.text
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def test_an_unknown_signal_is_opted_out_and_a_repair_issue(
-    hass: HomeAssistant, tmp_path: Path, vtn: Vtn
-) -> None:
-    start = slot_start(dt_util.utcnow()) + timedelta(hours=1)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="BID_LOAD",
-        signal_type="setpoint",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-2",
-    )
-    entry = await set_up(
-        hass,
-        tmp_path,
-        {
-            "policy": "auto_accept",
-            "openadr_vtn_url": vtn.url,
-            "openadr_poll_seconds": 1,
-        },
-    )
-    await until(lambda: bool(vtn.opts))
-    assert vtn.opts == ["optOut"]
-    assert entry.runtime_data.flex.records == {}
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, "flex_refused_openadr")
-    assert issue is not None
-    assert (
-        "BID_LOAD 'setpoint' is not supported"
-        in issue.translation_placeholders["reason"]
-    )
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def test_a_vtn_that_sends_malformed_xml_is_a_repair_issue(
-    hass: HomeAssistant, tmp_path: Path, socket_enabled: None
-) -> None:
-    answered: list[str] = []
-
-    async def garbage(request: web.Request) -> web.Response:
-        answered.append(request.path)
-        return web.Response(
-            body=b"<oadr:oadrPayload><unclosed>", content_type="application/xml"
-        )
-
-    app = web.Application()
-    app.router.add_post(PREFIX + "/{service}", garbage)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        entry = await set_up(
-            hass,
-            tmp_path,
-            {"openadr_vtn_url": f"http://127.0.0.1:{port}{PREFIX}"},
-        )
-        await until(
-            lambda: (
-                ir.async_get(hass).async_get_issue(DOMAIN, "openadr_unreachable")
-                is not None
-            )
-        )
-        assert answered[0] == PREFIX + "/EiRegisterParty"
-        assert entry.state is ConfigEntryState.LOADED
-        assert entry.runtime_data.plan.data is not None
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done(wait_background_tasks=True)
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize(
