@@ -1,16 +1,19 @@
 """An OpenADR 2.0b VEN (openleadr) that turns the VTN's events into flexibility events.
 
-Registers with the VTN of the settings (VEN name, optional VEN id, PEM
-certificate and key to sign messages, the VTN's certificate fingerprint to
-check its signatures), polls at the VTN's requested interval but at least as
-often as the setting, and answers each event by the household's setting:
-``optIn`` when accepted, ``optOut`` when declined, refused or not answered
-yet (a later answer of the household is sent as a new ``oadrCreatedEvent``).
-A telemetry report (``TELEMETRY_USAGE``, energy in Wh) gives the grid import
-metered during the latest accepted OpenADR event (resource ``grid_import``)
-and what it delivered against the baseline (resource ``delivered``).  A VTN
-that cannot be reached, or whose answers cannot be read, is a repair issue;
-registration is tried again every 5 minutes.
+Registers with the VTN of the settings (VEN name, optional VEN id; a
+certificate and key, PEM text or files, sign messages and are the TLS client
+certificate; a CA checks an https VTN; the VTN's fingerprint checks its
+signatures), polls at the VTN's requested interval but at least as often as
+the setting, and answers each event by the household's setting: ``optIn``
+when accepted, ``optOut`` when declined, refused or not answered yet (a later
+answer of the household is sent as a new ``oadrCreatedEvent``).  An answer
+the VTN has not acknowledged is sent again after each poll it answers, until
+it is or the event ends.  A telemetry report (``TELEMETRY_USAGE``, energy in
+Wh) gives the grid import metered during the latest accepted OpenADR event
+(resource ``grid_import``) and what it delivered against the baseline
+(resource ``delivered``).  A VTN that cannot be reached, or whose answers
+cannot be read, is a repair issue saying why (openadr_client.py); it goes
+when the VTN answers again; registration is tried again every 5 minutes.
 """
 
 import asyncio
