@@ -187,6 +187,8 @@ class OpenAdrVen:
 
     def answered(self, problem: str | None) -> None:
         """Note a request's outcome (a repair issue while the VTN cannot be used)."""
+        if self._stopping:  # a request cut short by the unload
+            return
         if problem is not None:
             self._unusable(problem)
         elif self._problem is not None:
