@@ -279,3 +279,90 @@ async def test_an_event_overlapping_one_taken_is_refused(
     assert schedule.prices[index] == pytest.approx(tariff.value + 10, abs=1e-3)
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_an_answer_the_vtn_refuses_is_logged_and_not_repeated(
+    hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
+) -> None:
+    start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
+    vtn.server.add_event(
+        ven_id=VEN_ID,
+        signal_name="simple",
+        signal_type="level",
+        intervals=[
+            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
+        ],
+        callback=vtn.opted,
+        event_id="evt-5",
+    )
+    entry = await set_up(
+        hass,
+        tmp_path,
+        {"policy": "ask", "openadr_vtn_url": vtn.url, "openadr_poll_seconds": 1},
+    )
+    await until(lambda: vtn.opts == ["optOut"])
+    # The VTN forgets the event: it answers the household's optIn with an
+    # OpenADR error (452, invalid id).
+    vtn.server.services["event_service"].events[VEN_ID].clear()
+    await hass.services.async_call(
+        DOMAIN, "flex_respond", {"event": "evt-5", "response": "accept"}, blocking=True
+    )
+    await until(
+        lambda: "refused the answer optIn to event evt-5 (code 452)" in caplog.text
+    )
+    polls = len(vtn.bodies)
+    await until(lambda: len(vtn.bodies) >= polls + 2)
+    opts = [r["opt_type"] for r in vtn.created_events()]
+    assert opts.count("optIn") == 1
+    assert unreachable(hass) is None
+    assert entry.runtime_data.flex.records["openadr:evt-5"].response == "accepted"
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_unsigned_messages_are_refused_when_a_fingerprint_is_set(
+    hass: HomeAssistant, tmp_path: Path, vtn: Vtn
+) -> None:
+    entry = await set_up(
+        hass,
+        tmp_path,
+        {
+            "openadr_vtn_url": vtn.url,
+            "openadr_vtn_fingerprint": "00:11:22:33:44:55:66:77:88:99",
+        },
+    )
+    await until(lambda: unreachable(hass) is not None)
+    issue = unreachable(hass)
+    assert issue is not None
+    assert issue.translation_placeholders["reason"] == (
+        "an unsigned message from EiRegisterParty"
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_a_certificate_file_gone_since_it_was_set_is_a_repair_issue(
+    hass: HomeAssistant, tmp_path: Path, vtn: Vtn
+) -> None:
+    gone = tmp_path / "gone.pem"
+    entry = await set_up(
+        hass,
+        tmp_path,
+        {
+            "openadr_vtn_url": vtn.url,
+            "openadr_cert": str(gone),
+            "openadr_key": str(gone),
+        },
+    )
+    await until(lambda: unreachable(hass) is not None)
+    issue = unreachable(hass)
+    assert issue is not None
+    assert issue.translation_placeholders["reason"].startswith(
+        f"PemError: openadr_cert: {gone} cannot be read"
+    )
+    # Nothing reached the VTN; the plan goes on.
+    assert vtn.bodies == []
+    assert entry.runtime_data.plan.data is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
