@@ -1,9 +1,10 @@
 """Whether a set of decisions meets every load's requirements and the limit."""
 
 from .eligibility import cycle_starts, run_slots
+from .errors import InfeasibleError
 from .models import Battery, CycleLoad, Decisions, InterruptibleLoad, Problem
-from .outcome import EXCESS_WEIGHT
-from .simulate import simulate_detail
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT
+from .simulate import Simulation, simulate_detail
 
 LIMIT_TOLERANCE_KWH = 1e-6
 
@@ -42,23 +43,65 @@ def violations(problem: Problem, decisions: Decisions) -> list[str]:  # noqa: C9
                     found.append(f"{load.id}: wrong number of modes or setpoints")
                 elif load.control == "modes" and not set(steering) <= set(load.modes):
                     found.append(f"{load.id}: a mode it does not offer")
-    if problem.import_limit_kw is not None:
-        cap = problem.import_limit_kw * problem.slot_hours + LIMIT_TOLERANCE_KWH
+    caps = problem.import_caps_kwh
+    if caps is not None:
         net = simulate_detail(problem, decisions).net_import_kwh
         found.extend(
             f"slot {i}: net import {kwh:.4f} kWh over the limit"
-            for i, kwh in enumerate(net)
-            if kwh > cap
+            for i, (kwh, cap) in enumerate(zip(net, caps, strict=True))
+            if kwh > cap + LIMIT_TOLERANCE_KWH
         )
     return found
 
 
 def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> float:
-    """Total energy imported above the import limit."""
-    if problem.import_limit_kw is None:
+    """Total energy imported above the site's import limit."""
+    caps = problem.import_caps_kwh
+    if caps is None:
         return 0.0
-    cap = problem.import_limit_kw * problem.slot_hours
-    return sum(max(0.0, kwh - cap) for kwh in net_import_kwh)
+    return sum(
+        max(0.0, kwh - cap) for kwh, cap in zip(net_import_kwh, caps, strict=True)
+    )
+
+
+def _slot_nets(sim: Simulation) -> list[float]:
+    """Each slot's net before curtailment: import - export - curtailed."""
+    return [
+        net - spilt
+        for net, spilt in zip(sim.net_import_kwh, sim.curtailed_kwh, strict=True)
+    ]
+
+
+def import_shortfall_kwh(problem: Problem, sim: Simulation) -> float:
+    """Total net import below the slots' minimums (``min_import_kw``).
+
+    The net is the house's draw before curtailment: import - export - curtailed
+    (demand + charge - discharge - PV), the quantity the solvers see.
+    """
+    floors = problem.import_floors_kwh
+    if floors is None:
+        return 0.0
+    nets = _slot_nets(sim)
+    return sum(max(0.0, f - n) for f, n in zip(floors, nets, strict=True))
+
+
+def import_excess_kwh(problem: Problem, sim: Simulation) -> float:
+    """Total net import above the slots' own caps (``max_import_kw``)."""
+    ceilings = problem.import_ceilings_kwh
+    if ceilings is None:
+        return 0.0
+    nets = _slot_nets(sim)
+    return sum(max(0.0, n - c) for c, n in zip(ceilings, nets, strict=True))
+
+
+def target_miss_kwh(problem: Problem, sim: Simulation) -> float:
+    """Energy outside the slots' targets: below the minimums, above the caps."""
+    return import_shortfall_kwh(problem, sim) + import_excess_kwh(problem, sim)
+
+
+def limit_error(problem: Problem) -> InfeasibleError:
+    """Return the error for an import limit no plan meets."""
+    return InfeasibleError("import_limit_kw", limit_infeasibility(problem))
 
 
 def limit_infeasibility(problem: Problem) -> str:
@@ -91,7 +134,14 @@ def limit_infeasibility(problem: Problem) -> str:
 
 
 def weighted_cost(problem: Problem, decisions: Decisions, *, weighted: bool) -> float:
-    """Return what ``decisions`` cost, plus the weighted excess if ``weighted``."""
+    """Return what ``decisions`` cost, plus the weighted miss of the slots' targets.
+
+    With ``weighted`` (best effort) the excess above the caps is weighted too.
+    """
     sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh) if weighted else 0.0
-    return sim.cost + EXCESS_WEIGHT * excess
+    return (
+        sim.cost
+        + EXCESS_WEIGHT * excess
+        + TARGET_WEIGHT * target_miss_kwh(problem, sim)
+    )

@@ -21,14 +21,16 @@ net <= 0, u = 1 has x = 0 and costs p i >= p net+, never less than the
 simulator's split.  Without a curtailment column (no export limit, or the slot
 cannot push out more than E) only x can move, at p - e.  A slot whose net
 cannot be negative has neither x nor k (i = net).  The import limit is i <= limit (in
-best effort i - slack <= limit, the slack priced at ``EXCESS_WEIGHT``).
+best effort i - slack <= limit, the slack priced at ``EXCESS_WEIGHT``).  A slot's
+minimum m and own cap M are net + miss >= m and net - miss <= M, the miss priced
+at ``TARGET_WEIGHT``: on the net, not on i - x, so no split pays for it.
 """
 
 from dataclasses import dataclass, field
 
 from .milp_matrix import INF, TOL, Expr, Matrix, var
 from .milp_site import Site
-from .outcome import EXCESS_WEIGHT
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT
 
 
 @dataclass
@@ -90,15 +92,29 @@ def _split(site: Site, t: int, matrix: Matrix) -> tuple[int, int, Expr]:
 
 
 def grid(
-    site: Site, matrix: Matrix, limit_kwh: float | None, *, best_effort: bool
+    site: Site,
+    matrix: Matrix,
+    caps_kwh: list[float] | None,
+    targets: tuple[list[float] | None, list[float] | None] = (None, None),
+    *,
+    best_effort: bool,
 ) -> Grid:
-    """Add every slot's grid columns and the import limit rows."""
+    """Add every slot's grid columns, the import limit rows and the target rows.
+
+    ``targets``: each slot's minimum and own cap of the net, kWh (or None).
+    """
+    floors_kwh, ceilings_kwh = targets
     out = Grid()
     for t in range(site.count):
         x, k, imp = _split(site, t, matrix)
         out.export.append(x)
         out.curtail.append(k)
-        if limit_kwh is None:
+        if floors_kwh is not None and floors_kwh[t] > -INF:
+            _target(site, matrix, t, floors_kwh[t], above=False)
+        if ceilings_kwh is not None and ceilings_kwh[t] < INF:
+            _target(site, matrix, t, ceilings_kwh[t], above=True)
+        limit_kwh = INF if caps_kwh is None else caps_kwh[t]
+        if limit_kwh == INF:
             continue
         if best_effort:
             slack = matrix.col(EXCESS_WEIGHT, 0.0, INF)
@@ -110,6 +126,22 @@ def grid(
         elif imp.const > limit_kwh + 1e-9:
             out.infeasible = True  # the constant demand alone is above it
     return out
+
+
+def _target(site: Site, matrix: Matrix, t: int, kwh: float, *, above: bool) -> None:
+    """Net - miss <= cap (``above``) or net + miss >= minimum, the miss priced."""
+    miss = matrix.col(TARGET_WEIGHT, 0.0, INF)
+    net = site.net(t)
+    if above:
+        matrix.constrain(net - var(miss), upper=kwh)
+    else:
+        matrix.constrain(net + var(miss), lower=kwh)
+
+    def fill(values: list[float]) -> None:
+        now = net.value(values)
+        values[miss] = max(0.0, now - kwh if above else kwh - now)
+
+    matrix.fills.append(fill)
 
 
 def _fill_slack(matrix: Matrix, slack: int, imp: Expr, limit: float) -> None:

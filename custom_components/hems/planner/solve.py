@@ -13,13 +13,20 @@ from .budget import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, Budget
 from .dp import quick_bound, solve_dp
 from .errors import InfeasibleError
 from .explain import explain, sun_sentence
-from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh, weighted_cost
+from .feasibility import (
+    LIMIT_TOLERANCE_KWH,
+    import_excess_kwh,
+    import_shortfall_kwh,
+    limit_excess_kwh,
+    target_miss_kwh,
+    weighted_cost,
+)
 from .firstplan import first_plan
 from .milp import solve_milp
 from .models import Battery, Decisions, Plan, Problem
-from .outcome import EXCESS_WEIGHT, Outcome
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT, Outcome
 from .rules import independent_decisions
-from .simulate import simulate_detail
+from .simulate import Simulation, simulate_detail
 from .validation import validate_problem
 
 type Solver = Literal["auto", "dp", "milp"]
@@ -45,11 +52,24 @@ def shares_the_sun(problem: Problem) -> bool:
     )
 
 
-def _within_limit(problem: Problem, net_import_kwh: tuple[float, ...]) -> bool:
-    if problem.import_limit_kw is None:
-        return True
-    cap = problem.import_limit_kw * problem.slot_hours + LIMIT_TOLERANCE_KWH
-    return all(kwh <= cap for kwh in net_import_kwh)
+def _meets_targets(problem: Problem, sim: Simulation) -> bool:
+    """Whether a plan is within the limit and meets every slot's targets."""
+    return (
+        limit_excess_kwh(problem, sim.net_import_kwh) <= LIMIT_TOLERANCE_KWH
+        and target_miss_kwh(problem, sim) <= LIMIT_TOLERANCE_KWH
+    )
+
+
+def _target_notes(short: float, over: float) -> list[str]:
+    """Say how far the plan misses the slots' targets."""
+    notes = []
+    if short > LIMIT_TOLERANCE_KWH:
+        notes.append(
+            f"the import minimums cannot all be met: {short:.3f} kWh below them"
+        )
+    if over > LIMIT_TOLERANCE_KWH:
+        notes.append(f"the import caps cannot all be met: {over:.3f} kWh above them")
+    return notes
 
 
 def _objective(problem: Problem, outcome: Outcome) -> float:
@@ -141,14 +161,17 @@ class _Proof:
 def _proof(
     outcome: Outcome,
     cost: float,
-    excess: float,
+    weight: float,
     *,
     fallback: bool,
     time_limit_s: float,
     memory_limit_mb: float,
 ) -> _Proof:
-    """Optimality, the bound on the plan's cost, the gap and the notes."""
-    weight = EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    """Optimality, the bound on the plan's cost, the gap and the notes.
+
+    ``weight``: what the plan's objective adds to its cost (the weighted
+    shortfall below the targets, and the excess in best effort).
+    """
     bound = outcome.bound - weight if outcome.bound > -float("inf") else None
     gap = None if bound is None else max(0.0, cost - bound)
     optimal = outcome.optimal and not fallback
@@ -223,11 +246,7 @@ def plan(
     decisions = independent_decisions(problem)
     sim = simulate_detail(problem, decisions)
     has_battery = any(isinstance(load, Battery) for load in problem.loads)
-    coupled = (
-        has_battery
-        or shares_the_sun(problem)
-        or not _within_limit(problem, sim.net_import_kwh)
-    )
+    coupled = has_battery or shares_the_sun(problem) or not _meets_targets(problem, sim)
     if solver == "auto" and not coupled:
         outcome = Outcome(
             decisions=decisions, bound=sim.cost, optimal=True, method="fast"
@@ -241,7 +260,11 @@ def plan(
         decisions = outcome.decisions
         sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
-    weight = EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    short = import_shortfall_kwh(problem, sim)
+    over = import_excess_kwh(problem, sim)
+    weight = TARGET_WEIGHT * (short + over) + (
+        EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    )
     if outcome.optimal and sim.cost + weight > outcome.bound + (
         OPTIMAL_GAP_ABS + OPTIMAL_GAP_REL * abs(sim.cost)
     ):  # a solver's claim the plan does not bear out: report its gap
@@ -249,7 +272,7 @@ def plan(
     proof = _proof(
         outcome,
         sim.cost,
-        excess,
+        weight,
         fallback=fallback,
         time_limit_s=time_limit_s,
         memory_limit_mb=memory_limit_mb,
@@ -265,6 +288,7 @@ def plan(
             else f"the import limit {problem.import_limit_kw:g} kW is broken by "
             f"{excess:.3f} kWh"
         )
+    notes.extend(_target_notes(short, over))
     dt = problem.slot_hours
     return Plan(
         problem=problem,
@@ -279,6 +303,8 @@ def plan(
         curtailed_kwh=sim.curtailed_kwh,
         sun=sun_sentence(problem, sim),
         limit_violation_kwh=excess if excess > LIMIT_TOLERANCE_KWH else 0.0,
+        import_shortfall_kwh=short if short > LIMIT_TOLERANCE_KWH else 0.0,
+        import_excess_kwh=over if over > LIMIT_TOLERANCE_KWH else 0.0,
         notes=tuple(notes),
         seconds=time.perf_counter() - began,
         optimal=proof.optimal,
