@@ -54,7 +54,10 @@ from .export_flow import (
     async_check_section as async_check_export,
     section_schema as export_section_schema,
 )
-from .flex_flow import section_schema as flex_section_schema
+from .flex_flow import (
+    async_check_section as async_check_flex,
+    section_schema as flex_section_schema,
+)
 from .load_flow import LoadSubentryFlow
 from .prices import (
     REGIONS,
@@ -328,6 +331,12 @@ class HemsOptionsFlow(OptionsFlow):
             # The "Export" section (export_flow.py).
             more_errors, more_placeholders = await async_check_export(
                 self.hass, user_input, self.config_entry.data.get(CONF_REGION)
+            )
+            errors.update(more_errors)
+            placeholders.update(more_placeholders)
+            # The "Flexibility events" section (flex_flow.py).
+            more_errors, more_placeholders = await async_check_flex(
+                self.hass, user_input
             )
             errors.update(more_errors)
             placeholders.update(more_placeholders)

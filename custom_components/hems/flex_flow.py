@@ -1,7 +1,9 @@
 """The options form's "Flexibility events" section."""
 
+from collections.abc import Mapping
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     EntitySelector,
@@ -19,6 +21,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .flex_settings import (
+    CONF_CA,
     CONF_CERT,
     CONF_FINGERPRINT,
     CONF_FREE_ELECTRICITY,
@@ -33,8 +36,13 @@ from .flex_settings import (
     CONF_VEN_NAME,
     CONF_VTN_URL,
     SECTION,
+    FlexSettings,
     Policy,
 )
+from .openadr_tls import PemError, check_fingerprint, read_credentials
+
+type Errors = dict[str, str]
+type Placeholders = dict[str, str]
 
 
 def _number(step: float, unit: str) -> NumberSelector:
@@ -70,10 +78,38 @@ def section_schema() -> dict[probatio.Marker, Any]:
             ),
             probatio.Optional(CONF_VEN_NAME): TextSelector(),
             probatio.Optional(CONF_VEN_ID): TextSelector(),
-            probatio.Optional(CONF_CERT): TextSelector(),
-            probatio.Optional(CONF_KEY): TextSelector(),
+            probatio.Optional(CONF_CERT): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
+            probatio.Optional(CONF_KEY): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
+            probatio.Optional(CONF_CA): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
             probatio.Optional(CONF_FINGERPRINT): TextSelector(),
             probatio.Optional(CONF_POLL): _number(1, "s"),
         }
     )
     return {probatio.Optional(SECTION): section(fields, {"collapsed": True})}
+
+
+async def async_check_section(
+    hass: HomeAssistant, user_input: dict[str, Any]
+) -> tuple[Errors, Placeholders]:
+    """Check the OpenADR certificates, key, CA and fingerprint (tidied in place)."""
+    raw = user_input.get(SECTION)
+    if not isinstance(raw, Mapping):
+        return {}, {}
+    data = dict(raw)
+    user_input[SECTION] = data
+    settings = FlexSettings.from_options({SECTION: data})
+    fields = {"cert": CONF_CERT, "key": CONF_KEY, "ca": CONF_CA}
+    try:
+        await hass.async_add_executor_job(read_credentials, settings, fields)
+        fingerprint = check_fingerprint(CONF_FINGERPRINT, settings.vtn_fingerprint)
+    except PemError as err:
+        return {err.field: err.code}, {"openadr_error": err.reason}
+    if fingerprint is not None:
+        data[CONF_FINGERPRINT] = fingerprint
+    return {}, {}

@@ -28,6 +28,7 @@ CONF_VEN_ID: Final = "openadr_ven_id"
 CONF_CERT: Final = "openadr_cert"
 CONF_KEY: Final = "openadr_key"
 CONF_FINGERPRINT: Final = "openadr_vtn_fingerprint"
+CONF_CA: Final = "openadr_ca"
 CONF_POLL: Final = "openadr_poll_seconds"
 
 DEFAULT_POLL_SECONDS: Final = 60
@@ -55,8 +56,11 @@ class FlexSettings:
     vtn_url: str | None = None
     ven_name: str = "hems"
     ven_id: str | None = None
-    cert: str | None = None  # PEM files: sign messages, TLS client certificate
+    # PEM text or file paths: the certificate and key sign messages and are
+    # the TLS client certificate; the CA checks an https VTN's certificate.
+    cert: str | None = None
     key: str | None = None
+    ca: str | None = None
     vtn_fingerprint: str | None = None
     poll_seconds: float = DEFAULT_POLL_SECONDS
 
@@ -82,6 +86,7 @@ class FlexSettings:
             ven_id=_text(raw.get(CONF_VEN_ID)),
             cert=_text(raw.get(CONF_CERT)),
             key=_text(raw.get(CONF_KEY)),
+            ca=_text(raw.get(CONF_CA)),
             vtn_fingerprint=_text(raw.get(CONF_FINGERPRINT)),
             poll_seconds=max(1.0, _number(raw.get(CONF_POLL), DEFAULT_POLL_SECONDS)),
         )

@@ -1,37 +1,51 @@
 """An OpenADR 2.0b VEN (openleadr) that turns the VTN's events into flexibility events.
 
-Registers with the VTN of the settings (VEN name, optional VEN id, PEM
-certificate and key to sign messages, the VTN's certificate fingerprint to
-check its signatures), polls at the VTN's requested interval but at least as
-often as the setting, and answers each event by the household's setting:
-``optIn`` when accepted, ``optOut`` when declined, refused or not answered
-yet (a later answer of the household is sent as a new ``oadrCreatedEvent``).
-A telemetry report (``TELEMETRY_USAGE``, energy in Wh) gives the grid import
-metered during the latest accepted OpenADR event (resource ``grid_import``)
-and what it delivered against the baseline (resource ``delivered``).  A VTN
-that cannot be reached, or whose answers cannot be read, is a repair issue;
-registration is tried again every 5 minutes.
+Registers with the VTN of the settings (VEN name, optional VEN id; a
+certificate and key, PEM text or files, sign messages and are the TLS client
+certificate; a CA checks an https VTN; the VTN's fingerprint checks its
+signatures), polls at the VTN's requested interval but at least as often as
+the setting, and answers each event by the household's setting: ``optIn``
+when accepted, ``optOut`` when declined, refused or not answered yet (a later
+answer of the household is sent as a new ``oadrCreatedEvent``).  An answer
+the VTN has not acknowledged is sent again after each poll it answers, until
+it is or the event ends.  A telemetry report (``TELEMETRY_USAGE``, energy in
+Wh) gives the grid import metered during the latest accepted OpenADR event
+(resource ``grid_import``) and what it delivered against the baseline
+(resource ``delivered``).  A VTN that cannot be reached, or whose answers
+cannot be read, is a repair issue saying why (openadr_client.py); it goes
+when the VTN answers again; registration is tried again every 5 minutes.
 """
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from http import HTTPStatus
 import logging
+import ssl
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .flex import Delivery, FlexEventError, Source, read_event
 from .flex_manager import FlexManager, Response
-from .flex_settings import FlexSettings
+from .flex_settings import CONF_CA, CONF_CERT, CONF_FINGERPRINT, CONF_KEY, FlexSettings
+from .openadr_answers import Answer
+from .openadr_tls import (
+    VenCredentials,
+    check_fingerprint,
+    client_context,
+    read_credentials,
+)
 
 RETRY: Final = timedelta(minutes=5)
 ISSUE: Final = "openadr_unreachable"
 # The VTN picks how often the VEN reports, within these bounds.
 REPORT_MIN: Final = timedelta(seconds=10)
 REPORT_MAX: Final = timedelta(hours=1)
+CREDENTIAL_FIELDS: Final = {"cert": CONF_CERT, "key": CONF_KEY, "ca": CONF_CA}
 
 
 class OpenAdrVen:
@@ -45,10 +59,15 @@ class OpenAdrVen:
         self.flex = flex
         self.settings = settings
         self.client: Any = None
-        # What the VTN was last told per event id: (opt type, modification).
-        self._told: dict[str, str] = {}
+        # Per event id: hems's answer, the last one the VTN acknowledged, the
+        # event's modification number and end; the events the VTN wants
+        # answered (openleadr sent an answer).
+        self._answer: dict[str, Answer] = {}
+        self._heard: dict[str, Answer] = {}
+        self._expected: set[str] = set()
         self._modification: dict[str, int] = {}
-        self._request: dict[str, str] = {}
+        self._ends: dict[str, datetime] = {}
+        self._resending = asyncio.Lock()
         self._stopping = False
         self._problem: str | None = None
         self._unsub: Callable[[], None] | None = None
@@ -78,38 +97,32 @@ class OpenAdrVen:
         except Exception:  # noqa: BLE001 - a client half started: nothing to stop
             LOGGER.debug("Stopping the OpenADR client failed", exc_info=True)
 
-    def _new_client(self) -> Any:
+    def _credentials(self) -> tuple[VenCredentials, ssl.SSLContext | None]:
+        """Read the certificates of the settings (blocking); PemError if bad."""
+        credentials = read_credentials(self.settings, CREDENTIAL_FIELDS)
+        https = str(self.settings.vtn_url).lower().startswith("https:")
+        return credentials, client_context(credentials) if https else None
+
+    async def _async_new_client(self) -> Any:
         # Imported only when a VTN is configured.
-        from openleadr import OpenADRClient  # noqa: PLC0415
         from openleadr.objects import SamplingRate  # noqa: PLC0415
 
+        from .openadr_client import VenClient  # noqa: PLC0415
+
         settings = self.settings
-        poll = timedelta(seconds=settings.poll_seconds)
-        ven = self
-
-        class _Client(OpenADRClient):  # type: ignore[misc]
-            async def _perform_request(self, service: str, message: Any) -> Any:
-                result = await super()._perform_request(service, message)
-                ven.answered(ok=isinstance(result, tuple) and result[0] is not None)
-                return result
-
-            async def create_party_registration(self, *args: Any, **kwargs: Any) -> Any:
-                result = await super().create_party_registration(*args, **kwargs)
-                requested = getattr(self, "poll_frequency", None)
-                if requested is not None and requested > poll:
-                    self.poll_frequency = poll
-                return result
-
+        credentials, tls = await self.hass.async_add_executor_job(self._credentials)
+        fingerprint = check_fingerprint(CONF_FINGERPRINT, settings.vtn_fingerprint)
         logging.getLogger("openleadr").setLevel(logging.WARNING)
-        client = _Client(
+        client = VenClient(
+            self,
+            poll=timedelta(seconds=settings.poll_seconds),
+            credentials=credentials,
+            tls=tls,
             ven_name=settings.ven_name,
             vtn_url=settings.vtn_url,
             ven_id=settings.ven_id,
-            cert=settings.cert,
-            key=settings.key,
-            vtn_fingerprint=settings.vtn_fingerprint,
+            vtn_fingerprint=fingerprint,
             show_fingerprint=False,
-            disable_signature=not (settings.cert and settings.key),
         )
         client.add_handler("on_event", self._async_on_event)
         client.add_handler("on_update_event", self._async_on_event)
@@ -135,7 +148,7 @@ class OpenAdrVen:
         while not self._stopping:
             client = None
             try:
-                client = self.client = self._new_client()
+                client = self.client = await self._async_new_client()
                 await client.run()
             except Exception as err:  # noqa: BLE001 - never let the VTN stop hems
                 LOGGER.debug("OpenADR client failed", exc_info=True)
@@ -146,7 +159,7 @@ class OpenAdrVen:
                 reason = "it did not register this VEN"
             if registered:
                 return  # openleadr polls from here on (its own scheduler)
-            self._unusable(reason)
+            self._unusable(self._problem or reason)  # a failed request says why
             if client is not None:
                 await self._async_stop_client(client)
             self.client = None
@@ -172,62 +185,124 @@ class OpenAdrVen:
             },
         )
 
-    def answered(self, *, ok: bool) -> None:
-        """Note whether the VTN gave a readable answer (a repair issue if not)."""
-        if ok:
-            if self._problem is not None:
-                LOGGER.info("OpenADR VTN %s answers again", self.settings.vtn_url)
-                self._problem = None
-                ir.async_delete_issue(self.hass, DOMAIN, ISSUE)
+    def answered(self, problem: str | None) -> None:
+        """Note a request's outcome (a repair issue while the VTN cannot be used)."""
+        if self._stopping:  # a request cut short by the unload
             return
-        self._unusable("no answer, or one that could not be read (see the log)")
+        if problem is not None:
+            self._unusable(problem)
+        elif self._problem is not None:
+            LOGGER.info("OpenADR VTN %s answers again", self.settings.vtn_url)
+            self._problem = None
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE)
+
+    def sending(self, answer: Answer) -> None:
+        """Note an answer to an event being sent: the VTN wants it."""
+        self._expected.add(answer.event_id)
+
+    def acknowledged(self, answers: list[Answer], code: int | None) -> None:
+        """Note what the VTN said to answers (None: nothing; sent again later)."""
+        if code is None:
+            return
+        for answer in answers:
+            if code != HTTPStatus.OK:
+                LOGGER.warning(
+                    "OpenADR VTN %s refused the answer %s to event %s (code %s)",
+                    self.settings.vtn_url,
+                    answer.opt,
+                    answer.event_id,
+                    code,
+                )
+            self._heard[answer.event_id] = answer
+
+    async def async_polled(self) -> None:
+        """After a poll the VTN answered: send it the answers it has not had."""
+        if self._problem is None:
+            await self._async_resend()
+
+    async def _async_resend(self) -> None:
+        async with self._resending:
+            now = dt_util.utcnow()
+            for event_id in sorted(self._expected):
+                end = self._ends.get(event_id)
+                if end is not None and end <= now:
+                    self._expected.discard(event_id)
+                    continue
+                client = self.client
+                if (
+                    self._stopping
+                    or client is None
+                    or client.registration_id is None
+                    or self._problem is not None
+                ):
+                    return
+                answer = self._answer.get(event_id)
+                if answer is None or self._heard.get(event_id) == answer:
+                    continue
+                LOGGER.info(
+                    "OpenADR: sending %s for event %s (not acknowledged yet)",
+                    answer.opt,
+                    event_id,
+                )
+                await client.created_event(
+                    request_id=event_id,
+                    event_id=event_id,
+                    opt_type=answer.opt,
+                    modification_number=answer.modification,
+                )
 
     async def _async_on_event(self, raw: dict[str, Any]) -> str:
         """Answer an event (new or changed): ``optIn`` only when accepted."""
         descriptor = raw.get("event_descriptor") or {}
         event_id = str(descriptor.get("event_id", ""))
-        self._modification[event_id] = int(descriptor.get("modification_number") or 0)
+        modification = int(descriptor.get("modification_number") or 0)
+        self._modification[event_id] = modification
+        period = raw.get("active_period") or {}
+        start, length = period.get("dtstart"), period.get("duration")
+        if isinstance(start, datetime) and isinstance(length, timedelta) and length:
+            self._ends[event_id] = start + length
+        opt = await self._async_answer(event_id, raw)
+        self._answer[event_id] = Answer(event_id, opt, modification)
+        return opt
+
+    async def _async_answer(self, event_id: str, raw: dict[str, Any]) -> str:
         try:
             read = read_event(raw, level_uplift_p=self.settings.level_uplift_p)
         except FlexEventError as err:
             self.flex.refused(str(Source.OPENADR), f"event {event_id}: {err}")
-            return self._tell(event_id, "optOut")
+            return "optOut"
         key = f"{Source.OPENADR}:{read.event_id}"
         if read.event is None:
             if key in self.flex.records:
                 await self.flex.async_cancel(key)
-            return self._tell(event_id, "optOut")
+            return "optOut"
         try:
             record = await self.flex.async_offer(read.event)
         except FlexEventError:
-            return self._tell(event_id, "optOut")
+            return "optOut"
         accepted = record.response is Response.ACCEPTED
-        return self._tell(event_id, "optIn" if accepted else "optOut")
-
-    def _tell(self, event_id: str, opt: str) -> str:
-        self._told[event_id] = opt
-        return opt
+        return "optIn" if accepted else "optOut"
 
     @callback
     def _answers_changed(self) -> None:
         """Send the household's later answers to the VTN."""
-        if self.client is None or self.client.registration_id is None:
-            return
+        changed = False
         for record in self.flex.records.values():
             event = record.event
-            if event.source is not Source.OPENADR or event.id not in self._told:
+            if event.source is not Source.OPENADR or event.id not in self._answer:
                 continue
             opt = "optIn" if record.response is Response.ACCEPTED else "optOut"
-            if self._told[event.id] == opt:
+            if self._answer[event.id].opt == opt:
                 continue
-            self._told[event.id] = opt
-            self.hass.async_create_task(
-                self.client.created_event(
-                    request_id=event.id,
-                    event_id=event.id,
-                    opt_type=opt,
-                    modification_number=self._modification.get(event.id, 0),
-                )
+            modification = self._modification.get(event.id, 0)
+            self._answer[event.id] = Answer(event.id, opt, modification)
+            if self.client is not None:
+                # openleadr repeats its own copy when the VTN sends the event again.
+                self.client.responded_events[event.id] = opt
+            changed = changed or event.id in self._expected
+        if changed and not self._stopping:
+            self.hass.async_create_background_task(
+                self._async_resend(), "hems OpenADR answers"
             )
 
     def _latest(self) -> Delivery | None:
