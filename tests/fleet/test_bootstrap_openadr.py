@@ -175,6 +175,12 @@ def test_certificate_and_key_become_private_files(config: Path, bundle: Path) ->
         assert path.stat().st_mode & 0o077 == 0
     assert flex["openadr_vtn_fingerprint"] == "B0:63:1A:2B:3C:4D:5E:6F:70:81"
     assert not any("MIIEfakeKeySecret" in note for note in notes)
+    assert "openadr_ca" not in flex
+    # A CA of the VTN's own: its file, and the setting pointing at it.
+    boot(config, bundle, **VEN, HEMS_OPENADR_CA=CERT)
+    flex = flex_of(config)
+    assert Path(flex["openadr_ca"]).read_text() == CERT + "\n"
+    assert {"openadr_cert", "openadr_key"} & set(flex) == set()
     # Removing the secrets removes the paths (the VEN stops signing).
     boot(config, bundle, **VEN)
     assert {"openadr_cert", "openadr_key"} & set(flex_of(config)) == set()
@@ -191,6 +197,7 @@ def test_certificate_and_key_become_private_files(config: Path, bundle: Path) ->
         ({**VEN, "HEMS_OPENADR_POLL_SECONDS": "0"}, "HEMS_OPENADR_POLL_SECONDS: "),
         ({**VEN, "HEMS_FLEX_POLICY": "always"}, "HEMS_FLEX_POLICY: not one of"),
         ({**VEN, "HEMS_OPENADR_CERT": "MIIBfake"}, "HEMS_OPENADR_CERT: not a PEM"),
+        ({**VEN, "HEMS_OPENADR_CA": "MIIBfake"}, "HEMS_OPENADR_CA: not a PEM"),
         ({**VEN, "HEMS_OPENADR_CERT": CERT}, "HEMS_OPENADR_CERT: set together"),
         (
             {**VEN, "HEMS_OPENADR_CERT": CERT, "HEMS_OPENADR_KEY": CERT},

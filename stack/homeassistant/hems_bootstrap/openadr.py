@@ -28,10 +28,11 @@ VEN_NAME = "openadr_ven_name"
 VEN_ID = "openadr_ven_id"
 CERT = "openadr_cert"
 KEY = "openadr_key"
+CA = "openadr_ca"
 FINGERPRINT = "openadr_vtn_fingerprint"
 POLL = "openadr_poll_seconds"
 POLICY = "policy"
-VEN_KEYS = (VTN_URL, VEN_NAME, VEN_ID, CERT, KEY, FINGERPRINT, POLL)
+VEN_KEYS = (VTN_URL, VEN_NAME, VEN_ID, CERT, KEY, CA, FINGERPRINT, POLL)
 POLICIES = {
     "auto": "auto_accept",
     "auto_accept": "auto_accept",
@@ -118,7 +119,12 @@ def _ven(
         problems.append(
             "HEMS_OPENADR_CERT: set together with HEMS_OPENADR_KEY, or neither"
         )
-    return ven, ({"cert.pem": cert, "key.pem": key} if cert and key else {})
+    pem = {"cert.pem": cert, "key.pem": key} if cert and key else {}
+    if ca := _pem(
+        "HEMS_OPENADR_CA", _env(env, "HEMS_OPENADR_CA"), "CERTIFICATE", problems
+    ):
+        pem["ca.pem"] = ca
+    return ven, pem
 
 
 def wanted(env: Mapping[str, str]) -> tuple[FlexWanted | None, list[str]]:
@@ -162,6 +168,19 @@ def _wanted_section(
     return after
 
 
+def _with_pem_files(want: FlexWanted, config: Path) -> dict[str, Any] | None:
+    """Write the PEM variables to private files; the VEN settings naming them."""
+    if want.ven is None:
+        return None
+    ven = dict(want.ven)
+    for name, text in want.pem.items():
+        _write_pem(config / PEM_DIR / name, text)
+    for setting, name in ((CERT, "cert.pem"), (KEY, "key.pem"), (CA, "ca.pem")):
+        if name in want.pem:
+            ven[setting] = str(config / PEM_DIR / name)
+    return ven
+
+
 def apply(
     entries: list[dict[str, Any]],
     want: FlexWanted,
@@ -177,12 +196,7 @@ def apply(
     asked = want.ven is not None or want.policy is not None
     if not hems:
         return False, [NO_ENTRY] if asked else []
-    ven = dict(want.ven) if want.ven is not None else None
-    if ven is not None and want.pem:
-        for name, text in want.pem.items():
-            _write_pem(config / PEM_DIR / name, text)
-        ven[CERT] = str(config / PEM_DIR / "cert.pem")
-        ven[KEY] = str(config / PEM_DIR / "key.pem")
+    ven = _with_pem_files(want, config)
     changed = False
     notes = []
     for entry in hems:
