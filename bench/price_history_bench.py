@@ -1,10 +1,11 @@
 """Time to load the recorded Agile history (region A 2018-2021, 61,532 slots).
 
-Run: source scripts/_env.sh; hems_env_run taskset -c 1 python bench/price_history_bench.py
+Run: source scripts/_env.sh
+     hems_env_run taskset -c 1 python bench/price_history_bench.py
 
 What a replay entry reads when it starts (``prices.replay.load_price_history``
-on the gzipped CSV the demo and the tests ship); the goal is under 1 s. Prints the median
-and the slowest of five loads.
+on the gzipped CSV the demo and the tests ship); the goal is under 1 s.
+Prints the median and the slowest of five loads.
 """
 
 from pathlib import Path
