@@ -50,7 +50,13 @@ from .budget import Budget, BudgetExceededError
 from .eligibility import cycle_starts, run_slots
 from .feasibility import limit_error
 from .grid import grid_cost
-from .lpbound import Bound, Multipliers, lp_multipliers, plain_multipliers
+from .lpbound import (
+    Bound,
+    Multipliers,
+    lp_multipliers,
+    peak_demand,
+    plain_multipliers,
+)
 from .models import (
     Battery,
     BatteryMode,
@@ -548,6 +554,28 @@ def _penalties(model: Model) -> list[float]:
     return penalties
 
 
+def _unmet_ahead(model: Model) -> list[float]:
+    """Per slot t: the weighted shortfall no plan avoids in the slots from t on.
+
+    A slot's net is at most its peak demand less PV plus the most the battery
+    may draw (from the grid only with force charge or power control), so the
+    shortfall below its minimum is at least the minimum less that.  A lower
+    bound on the cost to come, added to the search's estimates.
+    """
+    count = model.count
+    ahead = [0.0] * (count + 1)
+    if model.floors is None:
+        return ahead
+    peak = peak_demand(model)
+    pv = model.pv or [0.0] * count
+    grid = model.grid_charges()
+    for t in range(count - 1, -1, -1):
+        top = peak[t] - pv[t]
+        top = top + model.charge if grid and model.priced[t] else max(top, 0.0)
+        ahead[t] = ahead[t + 1] + TARGET_WEIGHT * max(0.0, model.floors[t] - top)
+    return ahead
+
+
 def _short(model: Model, t: int, net: _Floats, cost: _Floats) -> None:
     """Add slot t's weighted miss of its targets to ``cost`` (in place)."""
     if model.floors is not None and model.floors[t] > -INF:
@@ -587,6 +615,7 @@ def search(  # noqa: C901, PLR0915
     limits = model.limits
     has_battery = model.battery is not None
     penalties = _penalties(model)
+    unmet = _unmet_ahead(model)
     export = model.export or [0.0] * count
     margin = 1e-6 + 1e-9 * abs(ceiling) if ceiling < INF else INF
     keys: list[_Key] = [(0,) * (len(model.runners) + len(model.cycles))]
@@ -649,7 +678,7 @@ def search(  # noqa: C901, PLR0915
             if bound is not None
             else np.zeros(len(new_index))
         )
-        floor = floors[np.array(p_new, dtype=np.int64)[pair[base]]]
+        floor = floors[np.array(p_new, dtype=np.int64)[pair[base]]] + unmet[t + 1]
         if values:
             f = values[t + 1]
             estimate = new_cost + np.interp(new_soc, f.xs, f.values) + floor

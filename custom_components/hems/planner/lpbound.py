@@ -88,7 +88,7 @@ class Site:
     export_room: float  # X: how far discharge may exceed the demand
 
 
-def _peak(model: Model) -> list[float]:
+def peak_demand(model: Model) -> list[float]:
     """Return each slot's most demand: base, fixed loads, every load that may run."""
     peak = list(model.const)
     for r in model.runners:
@@ -108,7 +108,7 @@ def _peak(model: Model) -> list[float]:
 def site(model: Model, *, best_effort: bool) -> Site:
     """Return the slots' demand, charge and net ranges and costs (a relaxation)."""
     count = model.count
-    peak = _peak(model)
+    peak = peak_demand(model)
     pv = model.pv or [0.0] * count
     export = model.export or [0.0] * count
     cap = model.export_cap
