@@ -9,7 +9,12 @@ what it delivered.  Every figure follows from the ones beside it:
 - ``asked_kwh``: turn-down baseline - target, turn-up target - baseline,
   floored at 0 (None without a target or a baseline);
 - ``planned_import_kwh``: the plan's per-slot ``import_kwh`` summed over the
-  window's slots (a slot the window covers in part counts for that share);
+  window's slots (a slot the window covers in part counts for that share),
+  beside the base load (``base_kwh``) and each load (``planned_kwh``) planned
+  in them: without PV or export the three add up;
+- ``price`` / ``price_delta``: what an accepted event does to the window's
+  import prices in the plan (a replacement, e.g. 0 for free electricity; an
+  uplift for a turn-down's reward, a reduction for a turn-up's);
 - ``delivered_kwh``: turn-down baseline - metered, turn-up metered -
   baseline (so far, while the event runs); ``reward_p`` is the delivered
   energy above zero at ``reward_p_per_kwh``.
@@ -51,6 +56,12 @@ def asked_kwh(
     return round(max(0.0, moved), 4)
 
 
+def _same(values: Iterable[float | None]) -> float | None:
+    """Return the one value all stretches share, else None."""
+    found = set(values)
+    return found.pop() if len(found) == 1 else None
+
+
 def _share(start: datetime, event: FlexEvent) -> float:
     overlap = min(start + SLOT, event.end) - max(start, event.start)
     return max(overlap / SLOT, 0.0)
@@ -73,12 +84,14 @@ def flex_events(
     now: datetime,
     slot_starts: Sequence[datetime],
     import_kwh: Sequence[float],
+    base_kw: Sequence[float],
     loads_kw: Mapping[str, Sequence[float]],
     baselines: Mapping[str, float | None],
 ) -> list[dict[str, object]]:
     """Return the events to show beside the plan, earliest first.
 
-    ``loads_kw`` is each load's planned kW per slot; ``baselines`` the
+    ``base_kw`` is the base load and ``loads_kw`` each load's planned kW per
+    slot; ``baselines`` the
     expected baseline kWh of events not yet measured (by event key).
     """
     end = slot_starts[-1] + SLOT if slot_starts else now
@@ -125,7 +138,10 @@ def flex_events(
             ),
             "baseline_kwh": baseline,
             "asked_kwh": asked_kwh(event.direction, target_kwh, baseline),
+            "price": _same(ask.price for ask in event.asks),
+            "price_delta": _same(ask.price_delta for ask in event.asks),
             "planned_import_kwh": _in_window(event, slot_starts, import_kwh),
+            "base_kwh": _in_window(event, slot_starts, [kw * hours for kw in base_kw]),
             "planned_kwh": loads,
         }
         if reward is not None and reward.points_per_kwh is not None:

@@ -143,6 +143,7 @@ def _flex_events(
         now=dt_util.utcnow(),
         slot_starts=schedule.slot_starts,
         import_kwh=flows.import_kwh,
+        base_kw=schedule.base_load(),
         loads_kw={
             load_id: plan.kw for load_id, plan in schedule.loads.items() if plan.kw
         },

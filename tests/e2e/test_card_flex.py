@@ -45,7 +45,14 @@ def _events(plan: dict[str, Any]) -> list[dict[str, object]]:
         direction="down",
         start=START + 2 * SLOT,
         end=START + 6 * SLOT,
-        asks=(Ask(start=START + 2 * SLOT, end=START + 6 * SLOT, max_import_kw=2.0),),
+        asks=(
+            Ask(
+                start=START + 2 * SLOT,
+                end=START + 6 * SLOT,
+                max_import_kw=2.0,
+                price_delta=25.0,
+            ),
+        ),
         reward=Reward(pence_per_kwh=25.0),
         title="Evening peak",
     )
@@ -90,6 +97,7 @@ def _events(plan: dict[str, Any]) -> list[dict[str, object]]:
         now=NOW,
         slot_starts=[datetime.fromisoformat(s["start"]) for s in attributes["slots"]],
         import_kwh=[s["import_kwh"] for s in attributes["slots"]],
+        base_kw=[attributes["base_load_kw"]] * len(attributes["slots"]),
         loads_kw={load["id"]: load["kw"] for load in attributes["loads"]},
         baselines={down.key: expected},
     )
@@ -173,10 +181,14 @@ def test_the_events_figures_add_up(browser: Browser) -> None:
     assert planned == pytest.approx(sum(s["import_kwh"] for s in slots), abs=1e-3)
     assert planned == pytest.approx(events[down]["planned_import_kwh"])
     head = page.locator(f"{CARD} li[data-event='{down}'] .flex-head").inner_text()
-    assert "10:00–12:00" in head  # 09:00-11:00 UTC in BST
+    assert "10:00\u201312:00" in head  # 09:00-11:00 UTC in BST
     assert "turn down" in head.lower()
     text = page.locator(f"{CARD} li[data-event='{down}']").inner_text()
-    assert "Car 22.00" in text  # 11 kW for 2 h, as planned
+    # 0.4 kW of base load and 11 kW of car for 2 h, 2.5 kW from the battery.
+    assert "= base load 0.80 + Car 22.00 \u2212 Battery 5.00)" in text
+    assert pytest.approx(planned) == 0.8 + 22 - 5
+    prices = page.locator(f"{CARD} li[data-event='{down}'] [data-figure='prices']")
+    assert prices.inner_text() == "the plan adds 25.00p to its prices"
     # Yesterday's turn-up: at least 3 kW for an hour; baseline 1.2 kWh.
     up = "octopus_free_electricity:free"
     assert _figure(page, up, "baseline") == pytest.approx(1.2)

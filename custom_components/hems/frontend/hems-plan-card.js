@@ -542,6 +542,15 @@ class HemsPlanCard extends HTMLElement {
         const points = numberOrNull(event.points_per_kwh);
         figures.push(figure("reward", null, `pays ${t.number(reward, 2)} p/kWh${points !== null ? ` (${t.number(points, 0)} points)` : ""}`));
       }
+      if (event.status === "accepted" && !ended) {
+        // What the plan did to the window's prices (the table's p/kWh).
+        const price = numberOrNull(event.price);
+        const delta = numberOrNull(event.price_delta) || 0;
+        const parts = [];
+        if (price !== null) parts.push(`prices the window at ${t.number(price, 2)}p`);
+        if (Math.abs(delta) > 1e-9) parts.push(`${delta > 0 ? "adds" : "takes"} ${t.number(Math.abs(delta), 2)}p ${delta > 0 ? "to" : "off"} its prices`);
+        if (parts.length) figures.push(`<span class="figure" data-figure="prices">the plan ${parts.join(" and ")}</span>`);
+      }
       if (baseline !== null) figures.push(figure("baseline", baseline, `baseline ${kwh(baseline)}`));
       if (asked !== null) {
         const how = event.down ? `baseline ${t.number(baseline, 2)} − ${t.number(targetKwh, 2)}` : `${t.number(targetKwh, 2)} − baseline ${t.number(baseline, 2)}`;
@@ -551,12 +560,18 @@ class HemsPlanCard extends HTMLElement {
       }
       if (planned !== null) {
         const slots = model.slots.filter((slot) => slot.start < event.endMs && event.startMs < slot.start + model.slotMs).length;
-        figures.push(figure("planned", planned, `planned import ${kwh(planned)} (the ${slots} half-hour${slots === 1 ? "" : "s"} marked in the table)`));
+        // The base load and every load in the window: they add up to the
+        // import where no sun or export is in it.
+        const uses = [["base load", numberOrNull(event.base_kwh) || 0],
+          ...Object.entries(event.planned_kwh || {}).map(([id, value]) => [names.get(id) || id, numberOrNull(value) || 0])]
+          .filter(([, value]) => Math.abs(value) >= 0.005);
+        const sum = uses.reduce((total, [, value]) => total + value, 0);
+        const parts = uses.map(([name, value], index) =>
+          `${index ? (value < 0 ? " − " : " + ") : value < 0 ? "−" : ""}${escapeHtml(name)} ${t.number(Math.abs(value), 2)}`).join("");
+        const adds = uses.length && Math.abs(sum - planned) < 0.005;
+        figures.push(figure("planned", planned, `planned import ${kwh(planned)} (the ${slots} half-hour${slots === 1 ? "" : "s"} marked in the table${adds ? ` = ${parts}` : ""})`));
+        if (!adds && uses.length) figures.push(`<span class="figure" data-figure="loads">in the window: ${parts} kWh (the import differs by the sun used and what is sold)</span>`);
       }
-      const loads = Object.entries(event.planned_kwh || {})
-        .filter(([, value]) => Math.abs(numberOrNull(value) || 0) >= 0.005)
-        .map(([id, value]) => `${escapeHtml(names.get(id) || id)} ${t.number(value, 2)}`);
-      if (loads.length) figures.push(`<span class="figure" data-figure="loads">loads in the window: ${loads.join(", ")} kWh</span>`);
       const after = [];
       const metered = numberOrNull(event.metered_kwh);
       const delivered = numberOrNull(event.delivered_kwh);
@@ -752,9 +767,12 @@ class HemsPlanCard extends HTMLElement {
       const direction = event.down ? "down" : "up";
       const label = `${FLEX_DIRECTIONS[direction]} ${this._window(event)}${event.status === "pending" ? " (not answered)" : ""}`;
       out.push(`<rect class="flex-band ${direction}${event.status === "pending" ? " pending" : ""}" data-event="${escapeHtml(event.key || event.id)}" data-start="${new Date(a).toISOString()}" data-end="${new Date(b).toISOString()}" x="${f(x(a))}" y="${pad.top}" width="${f(x(b) - x(a))}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
-      out.push(`<rect class="flex-strip ${direction}" x="${f(x(a))}" y="${pad.top}" width="${f(x(b) - x(a))}" height="3"/>`);
+      out.push(`<rect class="flex-strip ${direction}" x="${f(x(a))}" y="${pad.top - 3}" width="${f(x(b) - x(a))}" height="3"/>`);
+      // Above the plot, after the "now" label if that is in the way.
+      const nowX = x(now);
+      const labelX = nowX > x(a) - 12 && nowX < x(a) + 24 ? nowX + 14 : x(a);
       const text = event.down ? "▼ turn down" : "▲ turn up";
-      if (x(b) - x(a) >= 40) out.push(`<text class="flex-label ${direction}" x="${f(x(a) + 3)}" y="${pad.top + 22}">${text}</text>`);
+      out.push(`<text class="flex-label ${direction}" x="${f(labelX)}" y="${pad.top - 6}">${text}</text>`);
     }
 
     // Stacked load (kW), solid up to the grid import, hatched above it where
