@@ -163,3 +163,19 @@ def test_an_accepted_event_is_marked_on_the_plan(
         path = ARTIFACTS / f"hems-card-flex-{name}-{scheme}.png"
         page.screenshot(path=path, full_page=True)
         assert path.stat().st_size > 10_000
+        # The event view (README): the events section down to the chart's legend.
+        top = page.locator(f"{CARD} section.flex-events").bounding_box()
+        legend = page.locator(f"{CARD} .chart-legend").bounding_box()
+        assert top
+        assert legend
+        assert legend["y"] > top["y"]  # the section comes before the chart
+        page.screenshot(
+            path=ARTIFACTS / f"hems-card-flex-events-{name}-{scheme}.png",
+            full_page=True,
+            clip={
+                "x": top["x"] - 8,
+                "y": top["y"] - 8,
+                "width": top["width"] + 16,
+                "height": legend["y"] + legend["height"] - top["y"] + 16,
+            },
+        )
