@@ -15,10 +15,13 @@ from statistics import fmean
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder import Recorder, get_instance, history
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from custom_components.hems.const import DOMAIN
 from tests.ha.conftest import FakeOctopus
@@ -205,6 +208,14 @@ async def test_the_plan_shows_the_event_with_asked_planned_and_delivered(
     assert event["metered_kwh"] == pytest.approx(metered, abs=1e-3)
     assert event["delivered_kwh"] == pytest.approx(metered - baseline, abs=1e-3)
     assert event["reward_p"] == pytest.approx((metered - baseline) * 10, abs=0.01)
+    # Beside the plan, not in the state history.
+    await async_wait_recording_done(hass)
+    recorded = await get_instance(hass).async_add_executor_job(
+        history.get_last_state_changes, hass, 1, plan.entity_id
+    )
+    last = recorded[plan.entity_id][-1]
+    assert "flex_events" not in last.attributes
+    assert "unit_of_measurement" in last.attributes
     # A day later it has gone from beside the plan.
     await tick(hass, freezer, END + timedelta(days=1, minutes=5))
     plan = state(hass, "sensor", entry.entry_id, "planned_cost_total")
