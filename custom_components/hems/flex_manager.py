@@ -341,7 +341,8 @@ class FlexManager:
         changed = False
         for key, record in list(self.records.items()):
             event = record.event
-            if record.live and event.start > now:
+            waiting = event.start > now or record.response is Response.PENDING
+            if record.live and event.end > now and waiting:
                 before = self.baselines.get(key)
                 await self._async_expect(event)
                 changed |= self.baselines[key] != before

@@ -207,3 +207,21 @@ def test_the_events_figures_add_up(browser: Browser) -> None:
         path=ARTIFACTS / "hems-card-flex-figures.png"
     )
     page.close()
+
+
+@in_browser_thread
+def test_the_events_section_can_be_left_out(browser: Browser) -> None:
+    """``show_events: false`` hides the section; the windows stay marked."""
+    page = _mount(browser, _flex_plan())
+    assert page.locator(f"{CARD} section.flex-events").count() == 1
+    page.evaluate(
+        """() => document.querySelector('hems-plan-card').setConfig(
+            {type: 'custom:hems-plan-card', show_events: false})"""
+    )
+    page.wait_for_selector(f"{CARD} svg.chart rect.flex-band")
+    assert page.locator(f"{CARD} section.flex-events").count() == 0
+    assert page.locator(f"{CARD} tr.slot.flex").count() == 4
+    tooltip = page.locator(f"{CARD} svg.chart rect.hit").nth(3).text_content()
+    assert tooltip
+    assert tooltip.endswith("; turn down event Wed 1 Jul 10:00\u201312:00")
+    page.close()

@@ -20,6 +20,7 @@ const DEFAULTS = Object.freeze({
   show_totals: true,
   show_chart: true,
   show_table: true,
+  show_events: true,
 });
 
 // The hems sensors the card reads, by translation key.
@@ -337,7 +338,7 @@ class HemsPlanCard extends HTMLElement {
       body = [
         this._headline(model, visible),
         config.show_totals ? this._totals(model, visible) : "",
-        this._events(model, now),
+        config.show_events ? this._events(model, now) : "",
         config.show_chart ? `<div class="chart-box" part="chart"></div>` : "",
         config.show_table ? this._table(model, visible, now) : "",
       ].join("");
@@ -909,7 +910,9 @@ class HemsPlanCard extends HTMLElement {
       const covered = stack.covered > 1e-9 ? `; the battery covers ${t.number(stack.covered, 1)} kW` : "";
       const sunny = stack.sun > 1e-9 ? `; the sun covers ${t.number(stack.sun, 1)} kW` : "";
       const selling = stack.exported > 1e-9 ? `; sold ${t.number(stack.exported, 1)} kW` : "";
-      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${sunny}${covered}; from the grid ${t.number(stack.net, 1)} kW${selling}`;
+      const event = eventAt(model, start);
+      const flex = event ? `; ${FLEX_DIRECTIONS[event.down ? "down" : "up"]} event ${this._window(event)}` : "";
+      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${sunny}${covered}; from the grid ${t.number(stack.net, 1)} kW${selling}${flex}`;
       out.push(`<rect class="hit" data-start="${new Date(start).toISOString()}" data-net="${stack.net.toFixed(3)}" data-gross="${stack.gross.toFixed(3)}" data-sun="${stack.sun.toFixed(3)}" data-covered="${stack.covered.toFixed(3)}" data-export="${stack.exported.toFixed(3)}" x="${f(x(start))}" y="${pad.top}" width="${f(slotW)}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
     });
 
@@ -1115,6 +1118,7 @@ class HemsPlanCardEditor extends HTMLElement {
         { name: "show_totals", selector: { boolean: {} } },
         { name: "show_chart", selector: { boolean: {} } },
         { name: "show_table", selector: { boolean: {} } },
+        { name: "show_events", selector: { boolean: {} } },
       ] },
     ];
   }
@@ -1130,6 +1134,7 @@ class HemsPlanCardEditor extends HTMLElement {
         show_totals: "Show today's totals",
         show_chart: "Show the chart",
         show_table: "Show the table",
+        show_events: "Show flexibility events",
       })[schema.name] || schema.name;
       this._form.addEventListener("value-changed", (event) => {
         const config = { ...event.detail.value };
