@@ -111,6 +111,17 @@ def _check_card(page: Page, start: datetime, end: datetime) -> None:
         if start <= parse(slot["start"]) < end
     ]
     assert len(window) == 4
+    # In the chart: from the first half-hour's column to the last one's end.
+    hits = page.locator(f"{CARD} svg.chart rect.hit").evaluate_all(
+        "rects => rects.map(r => [r.dataset.start, +r.getAttribute('x'),"
+        " +r.getAttribute('width')])"
+    )
+    columns = [(x, w) for at, x, w in hits if start <= parse(at) < end]
+    assert len(columns) == 4
+    left = float(band.get_attribute("x") or "nan")
+    right = left + float(band.get_attribute("width") or "nan")
+    assert left == pytest.approx(columns[0][0], abs=0.2)
+    assert right == pytest.approx(columns[-1][0] + columns[-1][1], abs=0.2)
     rows = page.locator(f"{CARD} tr.slot[data-event='service:e2e-peak']")
     starts = rows.evaluate_all("rows => rows.map(row => row.dataset.start)")
     assert [parse(s) for s in starts] == [parse(s) for s in window]
