@@ -210,6 +210,7 @@ async def _async_flex(
     await flex.async_load()
     entry.async_on_unload(flex.async_shutdown)
     plan.flex_prices = flex.adjust
+    plan.flex_targets = flex.targets
 
     @callback
     def _replan() -> None:

@@ -51,6 +51,12 @@ def _slots(
             item["export_price"] = round(paid.value, 4)
         if schedule.pv_kw:
             item["pv_kw"] = schedule.pv_kw[index]
+        for name, column in (
+            ("max_import_kw", schedule.import_caps_kw),
+            ("min_import_kw", schedule.import_targets_kw),
+        ):
+            if column and column[index] is not None:
+                item[name] = column[index]
         if socs:
             item["soc_kwh"] = round(sum(soc[index] for soc in socs), 4)
         slots.append(item)

@@ -161,6 +161,13 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.flex_prices: (
             Callable[[Sequence[PriceSlot]], Sequence[PriceSlot]] | None
         ) = None
+        # Their import caps and targets of a half-hour, given the site's limit.
+        self.flex_targets: (
+            Callable[
+                [datetime, datetime, float | None], tuple[float | None, float | None]
+            ]
+            | None
+        ) = None
         # The solar forecast (kW) of half-hours (set by the entry).
         self.pv_kw_at: Callable[[Sequence[datetime]], Sequence[float]] | None = None
         # A re-plan asked for while one runs is made once more when it ends
@@ -572,10 +579,18 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
                     soc = self._planned_soc(load, dt_util.utcnow())
                 if soc is not None:
                     socs[load.id] = soc
-        limit = options.get(CONF_IMPORT_LIMIT)
+        limit = (
+            float(options[CONF_IMPORT_LIMIT])
+            if options.get(CONF_IMPORT_LIMIT)
+            else None
+        )
+        asked = self.flex_targets
         return SiteState(
             base_load_kw=max(base, 0.0),
-            import_limit_kw=float(limit) if limit else None,
+            import_limit_kw=limit,
+            import_targets_at=(
+                None if asked is None else lambda start, end: asked(start, end, limit)
+            ),
             gas_price=options.get(CONF_GAS_PRICE),
             battery_soc_kwh=socs,
             base_load_at=self.base_load_at,

@@ -5,7 +5,7 @@ window instance over the horizon; what already ran (slots applied, cycles
 started) is taken off, so a re-plan never repeats or moves a started run.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
@@ -102,6 +102,11 @@ class SiteState:
     # None where unknown (then it earns nothing).
     export_price_at: Callable[[datetime], float | None] | None = None
     export_limit_kw: float | None = None
+    # What accepted flexibility events ask of the half-hour [start, end): its
+    # import cap and import target, kW (None where nothing is asked).
+    import_targets_at: (
+        Callable[[datetime, datetime], tuple[float | None, float | None]] | None
+    ) = None
 
     def pv_kw(self, slots: Sequence[datetime]) -> tuple[float, ...]:
         """Return the PV forecast (kW, never negative) of each half-hour."""
@@ -172,6 +177,12 @@ class Schedule:
     export_prices: tuple[float | None, ...] = ()  # empty or None: earns nothing
     export_limit_kw: float | None = None
     sun: str = ""  # what the sun does in the plan (the planner's words)
+    # What accepted flexibility events asked of each slot (kW; empty: nothing
+    # anywhere, None: nothing there): import caps and targets, and the energy
+    # the plan stays below the targets.
+    import_caps_kw: tuple[float | None, ...] = ()
+    import_targets_kw: tuple[float | None, ...] = ()
+    import_shortfall_kwh: float = 0.0
 
     def base_load(self) -> tuple[float, ...]:
         """Return the base load (kW) of every slot."""
@@ -206,6 +217,9 @@ class Schedule:
             "export_prices": list(self.export_prices),
             "export_limit_kw": self.export_limit_kw,
             "sun": self.sun,
+            "import_caps_kw": list(self.import_caps_kw),
+            "import_targets_kw": list(self.import_targets_kw),
+            "import_shortfall_kwh": self.import_shortfall_kwh,
             "loads": {
                 load_id: {
                     "on": list(load.on),
@@ -250,6 +264,8 @@ class Schedule:
             ("base_kw", len(schedule.base_kw)),
             ("pv_kw", len(schedule.pv_kw)),
             ("export_prices", len(schedule.export_prices)),
+            ("import_caps_kw", len(schedule.import_caps_kw)),
+            ("import_targets_kw", len(schedule.import_targets_kw)),
         ):
             if column:
                 lengths[name] = (column, count)
@@ -312,6 +328,13 @@ def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
         ),
         export_limit_kw=_optional(_finite, data.get("export_limit_kw")),
         sun=str(data.get("sun", "")),
+        import_caps_kw=tuple(
+            _optional(_finite, kw) for kw in data.get("import_caps_kw", ())
+        ),
+        import_targets_kw=tuple(
+            _optional(_finite, kw) for kw in data.get("import_targets_kw", ())
+        ),
+        import_shortfall_kwh=_finite(data.get("import_shortfall_kwh", 0.0)),
         loads={
             str(load_id): LoadSchedule(
                 load_id=str(load_id),
@@ -531,6 +554,18 @@ def _with_export_prices(slots: list[Slot], site: SiteState) -> list[Slot]:
     ]
 
 
+def _with_targets(slots: list[Slot], site: SiteState) -> list[Slot]:
+    """Return the slots with the import caps and targets of accepted events."""
+    asked = site.import_targets_at
+    if asked is None:
+        return slots
+    result = []
+    for slot in slots:
+        most, least = asked(slot.start, slot.start + SLOT)
+        result.append(replace(slot, max_import_kw=most, min_import_kw=least))
+    return result
+
+
 def build_problem(
     *,
     loads: Sequence[LoadConfig],
@@ -545,7 +580,7 @@ def build_problem(
     known = horizon_slots(prices, start)
     if not known:
         return None
-    known = _with_export_prices(known, site)
+    known = _with_targets(_with_export_prices(known, site), site)
     pv = site.pv_kw([slot.start for slot in known])
     h0, h1 = known[0].start, known[-1].start + SLOT
     site_base = tuple(round(site.base_kw(slot.start), 4) for slot in known)
@@ -772,7 +807,16 @@ def schedule_from_plan(
         else (),
         export_limit_kw=problem.export_limit_kw,
         sun=_with_names(plan.sun, built, loads),
+        import_caps_kw=_asked(slot.max_import_kw for slot in problem.slots),
+        import_targets_kw=_asked(slot.min_import_kw for slot in problem.slots),
+        import_shortfall_kwh=round(plan.import_shortfall_kwh, 4),
     )
+
+
+def _asked(values: Iterable[float | None]) -> tuple[float | None, ...]:
+    """Return a per-slot column, or () if nothing is asked anywhere."""
+    column = tuple(values)
+    return column if any(kw is not None for kw in column) else ()
 
 
 def _with_names(text: str, built: BuiltProblem, loads: Sequence[LoadConfig]) -> str:
@@ -858,6 +902,16 @@ def keep_current_slot(
         else (),
         export_limit_kw=new.export_limit_kw,
         sun=new.sun,
+        import_caps_kw=(_at(old.import_caps_kw, index, None), *new.import_caps_kw)
+        if new.import_caps_kw
+        else (),
+        import_targets_kw=(
+            _at(old.import_targets_kw, index, None),
+            *new.import_targets_kw,
+        )
+        if new.import_targets_kw
+        else (),
+        import_shortfall_kwh=new.import_shortfall_kwh,
     )
 
 

@@ -317,3 +317,72 @@ async def test_a_damaged_event_store_keeps_what_it_can(
     schedule = entry.runtime_data.plan.data
     slot = datetime(2020, 9, 27, 20, tzinfo=UTC)
     assert schedule.prices[schedule.slot_starts.index(slot)] == 0
+
+
+def plan_slots(hass: HomeAssistant) -> dict[datetime, dict[str, Any]]:
+    """Return the plan sensor's per-slot attributes by start."""
+    found = hass.states.get(entity_id(hass, "sensor", "HEMS", "planned_cost_total"))
+    assert found is not None
+    return {
+        datetime.fromisoformat(slot["start"]): slot
+        for slot in found.attributes["slots"]
+    }
+
+
+async def test_a_turn_down_target_alone_caps_the_planned_import(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """No reward, only "import at most 0.5 kW": the car leaves the window."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"), options=AUTO)
+    before = planned_on(entry, "car")
+    assert all(plan_slots(hass)[s]["import_kwh"] >= 3.5 - 1e-6 for s in before)
+    await add_event(
+        hass, id="cap", direction="down", max_import_kw=0.5, **window(before)
+    )
+    after = planned_on(entry, "car")
+    assert len(after) == 4
+    assert not set(after) & set(before)
+    schedule = entry.runtime_data.plan.data
+    for start, price in zip(schedule.slot_starts, schedule.prices, strict=True):
+        assert price == pytest.approx(real_price(start), abs=1e-3)  # no uplift
+    slots = plan_slots(hass)
+    assert all(slots[s]["import_kwh"] <= 0.5 * 0.5 + 1e-6 for s in before)
+    asked = {start for start, slot in slots.items() if "max_import_kw" in slot}
+    assert asked == {s for s in slots if min(before) <= s <= max(before)}
+    assert {slots[s]["max_import_kw"] for s in asked} == {0.5}
+    # The plan and what it was asked survive a restart.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert planned_on(entry, "car") == after
+    assert entry.runtime_data.plan.data.import_caps_kw.count(0.5) == len(asked)
+
+
+async def test_a_turn_up_target_alone_pulls_the_car_into_the_window(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+    devices: None,
+) -> None:
+    """No price change, only "import at least 7 kW" 19:00-21:00 BST."""
+    freezer.move_to(EVENING)
+    octopus.published_until = PUBLISHED
+    entry = await set_up(hass, (CAR, "car"), options=AUTO)
+    up = [datetime(2020, 9, 27, 18, tzinfo=UTC) + i * SLOT for i in range(4)]
+    assert not set(up) & set(planned_on(entry, "car"))
+    await add_event(hass, id="up", direction="up", min_import_kw=7.0, **window(up))
+    assert planned_on(entry, "car") == up
+    slots = plan_slots(hass)
+    assert all(slots[s]["import_kwh"] >= 7.0 * 0.5 - 1e-6 for s in up)
+    assert [slots[s].get("min_import_kw") for s in up] == [7.0] * 4
+    assert entry.runtime_data.plan.data.import_shortfall_kwh == 0.0
+    # Declined: the plan goes back to the cheapest half-hours.
+    await hass.services.async_call(
+        DOMAIN, "flex_respond", {"event": "up", "response": "decline"}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not set(planned_on(entry, "car")) & set(up)

@@ -2,7 +2,8 @@
 
 An event (`FlexEvent`) asks the household to turn import down or up over a
 window; accepted events change the import prices the planner sees
-(`adjust_prices`) and what they got is worked out from metered use against
+(`adjust_prices`) and the per-slot import caps and targets it plans to
+(`slot_targets`); what they got is worked out from metered use against
 a baseline (`delivery`).  Sources: flat fields (`event_from_fields`: the
 service and MQTT), Octopus schemes (`saving_sessions`,
 `free_electricity_sessions`) and OpenADR (`read_event`).
@@ -24,6 +25,7 @@ from .openadr import OpenAdrEvent, read_event
 from .prices import adjust_prices
 from .rules import check_admissible
 from .simple import event_from_fields
+from .targets import slot_targets
 
 __all__ = [
     "OCTOPOINT_PENCE",
@@ -45,4 +47,5 @@ __all__ = [
     "read_event",
     "saving_sessions",
     "slot_baselines",
+    "slot_targets",
 ]

@@ -8,8 +8,11 @@ less, normal discharges more) and the SoC stays higher, so the future cost is at
 most ``(s' - s) x N / efficiency`` higher, N being the most negative price
 still to come (0 if none).  A pair (s, c) is dropped only when another pair
 (s' >= s, c') has c' + N(s' - s)/eff <= c: it can do everything (s, c) can, as
-cheaply.  (In best-effort mode the energy above the limit is priced at
-``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.)
+cheaply.  (In best-effort mode the energy above the caps is priced at
+``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.  A
+slot's target net import makes a kWh less net import there cost up to
+``TARGET_WEIGHT`` more: N then counts it on top of the price; the extra
+SoC lowers the nets by at most (s' - s)/eff in all, so the argument stands.)
 
 **Bounding.** A state is also dropped when its cost so far plus a lower bound
 on the cost to come (:class:`.lpbound.Bound`, a Lagrangian bound with the LP
@@ -44,8 +47,7 @@ import numpy.typing as npt
 
 from .budget import Budget, BudgetExceededError
 from .eligibility import cycle_starts, run_slots
-from .errors import InfeasibleError
-from .feasibility import limit_infeasibility
+from .feasibility import limit_error
 from .grid import grid_cost
 from .lpbound import Bound, Multipliers, lp_multipliers, plain_multipliers
 from .models import (
@@ -56,7 +58,7 @@ from .models import (
     InterruptibleLoad,
     Problem,
 )
-from .outcome import EXCESS_WEIGHT, Outcome
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT, Outcome
 from .setpoints import as_setpoints
 
 TOLERANCE = 1e-9
@@ -124,7 +126,7 @@ class Model:
     dt: float
     prices: list[float]
     const: list[float]
-    limit: float | None
+    limits: list[float] | None  # kWh per slot (inf: no cap); None: no slot has one
     battery: Battery | None
     priced: tuple[bool, ...] = ()
     runners: list[Runner] = field(default_factory=list)
@@ -141,6 +143,7 @@ class Model:
     pv: list[float] = field(default_factory=list)  # kWh per slot
     export: list[float] = field(default_factory=list)  # export price per slot
     export_cap: float = INF  # kWh per slot
+    floors: list[float] | None = None  # target net import per slot, kWh (-inf: none)
     modes: tuple[int, ...] = (0, 1, 2)  # offered, as indices into ALL_MODES
     power: bool = False  # power control: the search plans it with every mode
 
@@ -181,7 +184,7 @@ class Model:
             self.dt,
             self.prices,
             list(self.const),
-            self.limit,
+            self.limits,
             self.battery,
             self.priced,
             fixed_on=dict(self.fixed_on),
@@ -190,7 +193,7 @@ class Model:
         m.lo, m.cap, m.min_soc, m.soc0 = self.lo, self.cap, self.min_soc, self.soc0
         m.charge, m.discharge, m.eff = self.charge, self.discharge, self.eff
         m.pv, m.export, m.export_cap = self.pv, self.export, self.export_cap
-        m.modes, m.power = self.modes, self.power
+        m.modes, m.power, m.floors = self.modes, self.power, self.floors
         return m
 
     def exports(self) -> bool:
@@ -208,16 +211,16 @@ def build_model(problem: Problem) -> Model:
     """Translate ``problem``: loads without a choice go into the constant demand."""
     count = len(problem.slots)
     dt = problem.slot_hours
-    limit = problem.import_limit_kw
     battery = next((b for b in problem.loads if isinstance(b, Battery)), None)
     model = Model(
         count,
         dt,
         problem.prices,
         [kw * dt for kw in problem.base_kw],
-        None if limit is None else limit * dt,
+        problem.import_caps_kwh,
         battery,
         problem.priced,
+        floors=problem.import_floors_kwh,
     )
     if battery is not None:
         model.cap = battery.capacity_kwh
@@ -532,10 +535,19 @@ def _penalties(model: Model) -> list[float]:
     if model.battery is None:
         return penalties
     export = model.export or [0.0] * count
+    floors = model.floors or [-INF] * count
     for t in range(count - 1, -1, -1):
-        worst = max(-model.prices[t], -export[t]) / model.eff
-        penalties[t] = max(penalties[t + 1], worst)
+        worst = max(-model.prices[t], -export[t])
+        if floors[t] > -INF:  # less net import there may fall short of the target
+            worst += TARGET_WEIGHT
+        penalties[t] = max(penalties[t + 1], worst / model.eff)
     return penalties
+
+
+def _short(model: Model, t: int, net: _Floats, cost: _Floats) -> None:
+    """Add slot t's weighted shortfall below its target to ``cost`` (in place)."""
+    if model.floors is not None and model.floors[t] > -INF:
+        cost += TARGET_WEIGHT * np.maximum(0.0, model.floors[t] - net)
 
 
 _CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321
@@ -566,7 +578,7 @@ def search(  # noqa: C901, PLR0915
     progress = progress or Progress()
     count = model.count
     prices = model.prices
-    limit = model.limit
+    limits = model.limits
     has_battery = model.battery is not None
     penalties = _penalties(model)
     export = model.export or [0.0] * count
@@ -618,13 +630,14 @@ def search(  # noqa: C901, PLR0915
         )
         new_excess = excess[parent[base]]
         ok = np.ones(len(base), dtype=bool)
-        if limit is not None:
-            above = np.maximum(0.0, net - limit)
+        _short(model, t, net, new_cost)
+        if limits is not None and limits[t] < INF:
+            above = np.maximum(0.0, net - limits[t])
             if best_effort:
                 new_cost += EXCESS_WEIGHT * above
                 new_excess = new_excess + above
             else:
-                ok &= net <= limit + LIMIT_TOLERANCE_KWH
+                ok &= net <= limits[t] + LIMIT_TOLERANCE_KWH
         floors = (
             np.array([bound.loads(t + 1, k) for k in new_index])
             if bound is not None
@@ -699,7 +712,7 @@ def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found 
     slot; it gives the exact search its first ceiling.  ``None`` if the
     limit cannot be met.
     """
-    count, prices, limit = model.count, model.prices, model.limit
+    count, prices, limits = model.count, model.prices, model.limits
     export = model.export or [0.0] * count
     penalties = _penalties(model)
     soc = np.array([model.soc0])
@@ -712,13 +725,14 @@ def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found 
         parent, new_soc, net, mode = transitions(model, t, soc, demand)
         new_cost = cost[parent] + grid_cost(net, prices[t], export[t], model.export_cap)
         new_excess = excess[parent]
-        if limit is not None:
-            above = np.maximum(0.0, net - limit)
+        _short(model, t, net, new_cost)
+        if limits is not None and limits[t] < INF:
+            above = np.maximum(0.0, net - limits[t])
             if best_effort:
                 new_cost += EXCESS_WEIGHT * above
                 new_excess = new_excess + above
             else:
-                new_cost[net > limit + LIMIT_TOLERANCE_KWH] = INF
+                new_cost[net > limits[t] + LIMIT_TOLERANCE_KWH] = INF
         order = np.lexsort((mode, new_cost, -new_soc))
         value = (new_cost + penalties[t + 1] * new_soc)[order]
         least = np.minimum.accumulate(value)
@@ -785,10 +799,8 @@ def fixed_loads(model: Model, prices: list[float]) -> Model | None:
     count = model.count
     result = model.copy_fixed()
     pv = model.pv or [0.0] * count
-    room = [
-        INF if model.limit is None else model.limit - c + g
-        for c, g in zip(model.const, pv, strict=True)
-    ]
+    limits = model.limits or [INF] * count
+    room = [cap - c + g for cap, c, g in zip(limits, model.const, pv, strict=True)]
     tol = LIMIT_TOLERANCE_KWH
     items: list[tuple[float, int, Runner | Cycle]] = [
         (-r.kwh, i, r) for i, r in enumerate(model.runners)
@@ -1028,10 +1040,10 @@ def solve_dp(
     """
     budget = budget or Budget.start()
     result = _solve(build_model(problem), first, best_effort=False, budget=budget)
-    if result is None and best_effort and problem.import_limit_kw is not None:
+    if result is None and best_effort and problem.import_caps_kwh is not None:
         result = _solve(build_model(problem), None, best_effort=True, budget=budget)
     if result is None:
-        raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
+        raise limit_error(problem)
     if result.decisions is not None:  # a power battery planned by modes
         result = replace(result, decisions=as_setpoints(problem, result.decisions))
     return result

@@ -16,15 +16,15 @@ import time
 from .budget import Budget
 from .dp import build_model, fixed_loads
 from .errors import InfeasibleError
-from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh
+from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh, weighted_cost
 from .milp import solve_milp
 from .models import Battery, Decisions, Problem
 from .rules import independent_decisions
-from .simulate import simulate, simulate_detail
+from .simulate import simulate_detail
 
 TIME_SHARE = 0.2  # of the time left, for the MILP of the loads alone
 
-type Known = tuple[Decisions, float]  # a plan and its cost
+type Known = tuple[Decisions, float]  # a plan and its cost (with the shortfall)
 
 
 def _holding(problem: Problem, decisions: Decisions) -> Known:
@@ -32,7 +32,7 @@ def _holding(problem: Problem, decisions: Decisions) -> Known:
     held = Decisions(
         on=decisions.on, start=decisions.start, mode=hold.mode, power=hold.power
     )
-    return held, simulate(problem, held)
+    return held, weighted_cost(problem, held, weighted=False)
 
 
 def first_plan(
@@ -46,7 +46,7 @@ def first_plan(
     own = own or independent_decisions(problem)
     sim = simulate_detail(problem, own)
     if limit_excess_kwh(problem, sim.net_import_kwh) <= LIMIT_TOLERANCE_KWH:
-        return own, sim.cost
+        return own, weighted_cost(problem, own, weighted=False)
     loads = replace(
         problem, loads=tuple(x for x in problem.loads if not isinstance(x, Battery))
     )

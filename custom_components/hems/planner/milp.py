@@ -25,8 +25,7 @@ from typing import Any
 
 from .budget import Budget, BudgetExceededError, model_bytes
 from .eligibility import cycle_starts, run_slots
-from .errors import InfeasibleError
-from .feasibility import limit_infeasibility, weighted_cost
+from .feasibility import limit_error, weighted_cost
 from .highs import interrupt_on, new_highs
 from .milp_battery import BatterySlot, mode_battery, power_battery
 from .milp_grid import Grid, grid
@@ -148,11 +147,11 @@ def build_model(problem: Problem, *, best_effort: bool) -> Model:
     if b is not None:
         build = power_battery if b.control == "power" else mode_battery
         model.slots = build(b, site, matrix)
-    limit = problem.import_limit_kw
     model.grid = grid(
         site,
         matrix,
-        None if limit is None else limit * site.dt,
+        problem.import_caps_kwh,
+        problem.import_floors_kwh,
         best_effort=best_effort,
     )
     return model
@@ -374,5 +373,5 @@ def solve_milp(
     if result is None and (best_effort or weighted):
         result = _run(problem, budget, start, weighted=True)
     if result is None:
-        raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
+        raise limit_error(problem)
     return result

@@ -20,15 +20,18 @@ simulator's.  With u alone (p, e >= 0): u = 0 is the simulator's split of a
 net <= 0, u = 1 has x = 0 and costs p i >= p net+, never less than the
 simulator's split.  Without a curtailment column (no export limit, or the slot
 cannot push out more than E) only x can move, at p - e.  A slot whose net
-cannot be negative has neither x nor k (i = net).  The import limit is i <= limit (in
-best effort i - slack <= limit, the slack priced at ``EXCESS_WEIGHT``).
+cannot be negative has neither x nor k (i = net).  The import cap (the site's limit
+and the slot's own) is i <= cap (in best effort i - slack <= cap, the slack priced
+at ``EXCESS_WEIGHT``).  A slot's target net import m is net + short >= m, the
+shortfall always priced at ``EXCESS_WEIGHT``: on the net, not on i - x, so no
+split pays for it.
 """
 
 from dataclasses import dataclass, field
 
 from .milp_matrix import INF, TOL, Expr, Matrix, var
 from .milp_site import Site
-from .outcome import EXCESS_WEIGHT
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT
 
 
 @dataclass
@@ -90,15 +93,23 @@ def _split(site: Site, t: int, matrix: Matrix) -> tuple[int, int, Expr]:
 
 
 def grid(
-    site: Site, matrix: Matrix, limit_kwh: float | None, *, best_effort: bool
+    site: Site,
+    matrix: Matrix,
+    caps_kwh: list[float] | None,
+    floors_kwh: list[float] | None = None,
+    *,
+    best_effort: bool,
 ) -> Grid:
-    """Add every slot's grid columns and the import limit rows."""
+    """Add every slot's grid columns, the import cap rows and the target rows."""
     out = Grid()
     for t in range(site.count):
         x, k, imp = _split(site, t, matrix)
         out.export.append(x)
         out.curtail.append(k)
-        if limit_kwh is None:
+        if floors_kwh is not None and floors_kwh[t] > -INF:
+            _target(site, matrix, t, floors_kwh[t])
+        limit_kwh = INF if caps_kwh is None else caps_kwh[t]
+        if limit_kwh == INF:
             continue
         if best_effort:
             slack = matrix.col(EXCESS_WEIGHT, 0.0, INF)
@@ -110,6 +121,18 @@ def grid(
         elif imp.const > limit_kwh + 1e-9:
             out.infeasible = True  # the constant demand alone is above it
     return out
+
+
+def _target(site: Site, matrix: Matrix, t: int, floor: float) -> None:
+    """Net + short >= floor, the shortfall priced at ``EXCESS_WEIGHT``."""
+    short = matrix.col(TARGET_WEIGHT, 0.0, INF)
+    net = site.net(t)
+    matrix.constrain(net + var(short), lower=floor)
+
+    def fill(values: list[float]) -> None:
+        values[short] = max(0.0, floor - net.value(values))
+
+    matrix.fills.append(fill)
 
 
 def _fill_slack(matrix: Matrix, slack: int, imp: Expr, limit: float) -> None:

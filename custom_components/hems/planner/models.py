@@ -29,11 +29,18 @@ class Slot:
     """One slot of the horizon; ``price`` is ``None`` while it is not known.
 
     ``export_price`` is what exported energy earns, p/kWh (``None``: nothing).
+    ``max_import_kw`` caps the slot's net import like the site's import limit
+    (a turn-down target); ``min_import_kw`` is a net import the plan aims for
+    (a turn-up target): each kWh below it (the net before curtailment) adds
+    ``TARGET_WEIGHT`` (100 p) to the plan's objective, so it is met wherever a
+    kWh costs less than that.
     """
 
     start: datetime
     price: float | None
     export_price: float | None = None
+    max_import_kw: float | None = None
+    min_import_kw: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -157,6 +164,36 @@ class Problem:
         return self.export_limit_kw * self.slot_hours
 
     @property
+    def import_caps_kwh(self) -> list[float] | None:
+        """Most net import per slot, kWh: the site limit and the slot's own cap.
+
+        ``inf`` where neither is set; ``None`` if no slot has a cap.
+        """
+        site = self.import_limit_kw
+        if site is None and all(s.max_import_kw is None for s in self.slots):
+            return None
+        dt = self.slot_hours
+        return [
+            min(
+                math.inf if site is None else site,
+                math.inf if s.max_import_kw is None else s.max_import_kw,
+            )
+            * dt
+            for s in self.slots
+        ]
+
+    @property
+    def import_floors_kwh(self) -> list[float] | None:
+        """Target net import per slot, kWh (``-inf`` where none; ``None``: no slot)."""
+        if all(s.min_import_kw is None for s in self.slots):
+            return None
+        dt = self.slot_hours
+        return [
+            -math.inf if s.min_import_kw is None else s.min_import_kw * dt
+            for s in self.slots
+        ]
+
+    @property
     def has_pv(self) -> bool:
         """Whether any slot has PV generation."""
         pv = self.pv_kw
@@ -223,6 +260,7 @@ class Plan:
     curtailed_kwh: tuple[float, ...] = ()
     sun: str = ""  # what the sun does in the plan (empty without PV)
     limit_violation_kwh: float = 0.0
+    import_shortfall_kwh: float = 0.0  # net import below the slots' targets
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     # Proven optimal, or stopped by the deadline or memory ceiling: then

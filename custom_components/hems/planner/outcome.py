@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from .models import Decisions
 
 EXCESS_WEIGHT = 1e6  # p per kWh above the import limit, in best effort
+# p per kWh of net import below a slot's target (min_import_kw), in every plan:
+# Agile's price cap, so a target is met wherever a kWh costs less than any
+# price Agile can charge.  A finite weight keeps the DP's dominance useful
+# and HiGHS quick (1e6 made both one to two orders slower).
+TARGET_WEIGHT = 100.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -12,7 +17,8 @@ class Outcome:
     """The best decisions a solver found and what it proved about them.
 
     ``bound`` is a lower bound on the objective of every plan: the cost, plus
-    ``EXCESS_WEIGHT`` per kWh above the limit when ``weighted`` (best effort).
+    ``TARGET_WEIGHT`` per kWh below the slots' targets, plus ``EXCESS_WEIGHT``
+    per kWh above the import caps when ``weighted`` (best effort).
     ``optimal`` means the solver finished; ``stopped`` names the limit that
     stopped it (``"deadline"``, ``"memory"``) otherwise, or ``"modes"``: a
     power-controlled battery planned by its modes, not proven optimal.

@@ -204,13 +204,24 @@ def parse_problem(data: Any) -> Problem:
     slots = []
     for i, raw in enumerate(_list(obj["slots"], "slots")):
         item = _object(raw, f"slots[{i}]")
-        _keys(item, {"start", "price"}, {"export_price"}, f"slots[{i}]")
+        _keys(
+            item,
+            {"start", "price"},
+            {"export_price", "max_import_kw", "min_import_kw"},
+            f"slots[{i}]",
+        )
         slots.append(
             Slot(
                 start=_time(item["start"], f"slots[{i}].start"),
                 price=_optional_number(item["price"], f"slots[{i}].price"),
                 export_price=_optional_number(
                     item.get("export_price"), f"slots[{i}].export_price"
+                ),
+                max_import_kw=_optional_number(
+                    item.get("max_import_kw"), f"slots[{i}].max_import_kw"
+                ),
+                min_import_kw=_optional_number(
+                    item.get("min_import_kw"), f"slots[{i}].min_import_kw"
                 ),
             )
         )
@@ -304,6 +315,10 @@ def _slot_json(slot: Slot) -> dict[str, Any]:
     item: dict[str, Any] = {"start": format_time(slot.start), "price": slot.price}
     if slot.export_price is not None:
         item["export_price"] = slot.export_price
+    if slot.max_import_kw is not None:
+        item["max_import_kw"] = slot.max_import_kw
+    if slot.min_import_kw is not None:
+        item["min_import_kw"] = slot.min_import_kw
     return item
 
 
@@ -347,6 +362,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 if plan.relative_gap is None
                 else _round(plan.relative_gap),
                 "limit_violation_kwh": _round(plan.limit_violation_kwh),
+                "import_shortfall_kwh": _round(plan.import_shortfall_kwh),
                 "notes": list(plan.notes),
                 "sun": plan.sun,
             },

@@ -13,13 +13,18 @@ from .budget import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, Budget
 from .dp import quick_bound, solve_dp
 from .errors import InfeasibleError
 from .explain import explain, sun_sentence
-from .feasibility import LIMIT_TOLERANCE_KWH, limit_excess_kwh, weighted_cost
+from .feasibility import (
+    LIMIT_TOLERANCE_KWH,
+    import_shortfall_kwh,
+    limit_excess_kwh,
+    weighted_cost,
+)
 from .firstplan import first_plan
 from .milp import solve_milp
 from .models import Battery, Decisions, Plan, Problem
-from .outcome import EXCESS_WEIGHT, Outcome
+from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT, Outcome
 from .rules import independent_decisions
-from .simulate import simulate_detail
+from .simulate import Simulation, simulate_detail
 from .validation import validate_problem
 
 type Solver = Literal["auto", "dp", "milp"]
@@ -45,11 +50,25 @@ def shares_the_sun(problem: Problem) -> bool:
     )
 
 
-def _within_limit(problem: Problem, net_import_kwh: tuple[float, ...]) -> bool:
-    if problem.import_limit_kw is None:
-        return True
-    cap = problem.import_limit_kw * problem.slot_hours + LIMIT_TOLERANCE_KWH
-    return all(kwh <= cap for kwh in net_import_kwh)
+def _meets_targets(problem: Problem, sim: Simulation) -> bool:
+    """Whether a plan is within every import cap and at or above every target."""
+    return (
+        limit_excess_kwh(problem, sim.net_import_kwh) <= LIMIT_TOLERANCE_KWH
+        and import_shortfall_kwh(problem, sim) <= LIMIT_TOLERANCE_KWH
+    )
+
+
+def _limit_note(problem: Problem, excess: float, *, fallback: bool) -> str:
+    """Say how far a best-effort (or fallback) plan is above the import caps."""
+    site = problem.import_limit_kw
+    caps = (
+        f"the import limit {site:g} kW"
+        if site is not None and all(s.max_import_kw is None for s in problem.slots)
+        else "the import cap (the site's limit, the slots' caps)"
+    )
+    if fallback:
+        return f"{caps} is broken by {excess:.3f} kWh"
+    return f"best effort: {caps} cannot be met; {excess:.3f} kWh imported above"
 
 
 def _objective(problem: Problem, outcome: Outcome) -> float:
@@ -141,14 +160,17 @@ class _Proof:
 def _proof(
     outcome: Outcome,
     cost: float,
-    excess: float,
+    weight: float,
     *,
     fallback: bool,
     time_limit_s: float,
     memory_limit_mb: float,
 ) -> _Proof:
-    """Optimality, the bound on the plan's cost, the gap and the notes."""
-    weight = EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    """Optimality, the bound on the plan's cost, the gap and the notes.
+
+    ``weight``: what the plan's objective adds to its cost (the weighted
+    shortfall below the targets, and the excess in best effort).
+    """
     bound = outcome.bound - weight if outcome.bound > -float("inf") else None
     gap = None if bound is None else max(0.0, cost - bound)
     optimal = outcome.optimal and not fallback
@@ -223,11 +245,7 @@ def plan(
     decisions = independent_decisions(problem)
     sim = simulate_detail(problem, decisions)
     has_battery = any(isinstance(load, Battery) for load in problem.loads)
-    coupled = (
-        has_battery
-        or shares_the_sun(problem)
-        or not _within_limit(problem, sim.net_import_kwh)
-    )
+    coupled = has_battery or shares_the_sun(problem) or not _meets_targets(problem, sim)
     if solver == "auto" and not coupled:
         outcome = Outcome(
             decisions=decisions, bound=sim.cost, optimal=True, method="fast"
@@ -241,7 +259,10 @@ def plan(
         decisions = outcome.decisions
         sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
-    weight = EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    short = import_shortfall_kwh(problem, sim)
+    weight = TARGET_WEIGHT * short + (
+        EXCESS_WEIGHT * excess if outcome.weighted else 0.0
+    )
     if outcome.optimal and sim.cost + weight > outcome.bound + (
         OPTIMAL_GAP_ABS + OPTIMAL_GAP_REL * abs(sim.cost)
     ):  # a solver's claim the plan does not bear out: report its gap
@@ -249,7 +270,7 @@ def plan(
     proof = _proof(
         outcome,
         sim.cost,
-        excess,
+        weight,
         fallback=fallback,
         time_limit_s=time_limit_s,
         memory_limit_mb=memory_limit_mb,
@@ -258,12 +279,10 @@ def plan(
     if excess > LIMIT_TOLERANCE_KWH:
         if not (best_effort or fallback):  # pragma: no cover - solvers never do
             raise InfeasibleError("import_limit_kw", "plan exceeds the limit")
+        notes.append(_limit_note(problem, excess, fallback=fallback))
+    if short > LIMIT_TOLERANCE_KWH:
         notes.append(
-            f"best effort: the import limit {problem.import_limit_kw:g} kW cannot be "
-            f"met; {excess:.3f} kWh imported above it"
-            if not fallback
-            else f"the import limit {problem.import_limit_kw:g} kW is broken by "
-            f"{excess:.3f} kWh"
+            f"the import targets cannot all be met: {short:.3f} kWh below them"
         )
     dt = problem.slot_hours
     return Plan(
@@ -279,6 +298,7 @@ def plan(
         curtailed_kwh=sim.curtailed_kwh,
         sun=sun_sentence(problem, sim),
         limit_violation_kwh=excess if excess > LIMIT_TOLERANCE_KWH else 0.0,
+        import_shortfall_kwh=short if short > LIMIT_TOLERANCE_KWH else 0.0,
         notes=tuple(notes),
         seconds=time.perf_counter() - began,
         optimal=proof.optimal,

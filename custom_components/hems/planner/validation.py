@@ -11,6 +11,7 @@ from .models import (
     CycleLoad,
     InterruptibleLoad,
     Problem,
+    Slot,
     Window,
 )
 
@@ -91,12 +92,36 @@ def _slots(problem: Problem) -> None:
             _finite(slot.price, f"slots[{i}].price")
         if slot.export_price is not None:
             _finite(slot.export_price, f"slots[{i}].export_price")
+        _targets(problem, slot, f"slots[{i}]")
         if i and slot.start != problem.slots[i - 1].start + length:
             expected = problem.slots[i - 1].start + length
             raise ProblemError(
                 f"slots[{i}].start",
                 f"expected {expected:%Y-%m-%dT%H:%M:%SZ}: slots must be "
                 f"contiguous and ascending, {minutes} minutes apart",
+            )
+
+
+def _targets(problem: Problem, slot: Slot, field: str) -> None:
+    """Check a slot's import cap and target (>= 0, the target at most the caps)."""
+    if slot.max_import_kw is not None:
+        _at_least(slot.max_import_kw, 0, f"{field}.max_import_kw")
+    if slot.min_import_kw is None:
+        return
+    _at_least(slot.min_import_kw, 0, f"{field}.min_import_kw")
+    caps = [
+        (kw, name)
+        for kw, name in (
+            (slot.max_import_kw, "its max_import_kw"),
+            (problem.import_limit_kw, "the import limit"),
+        )
+        if kw is not None
+    ]
+    for kw, name in caps:
+        if slot.min_import_kw > kw:
+            raise ProblemError(
+                f"{field}.min_import_kw",
+                f"{slot.min_import_kw:g} kW is above {name} ({kw:g} kW)",
             )
 
 
