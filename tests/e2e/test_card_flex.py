@@ -6,6 +6,7 @@ made-up input: what the meter read), so the card's figures follow from them.
 """
 
 from datetime import datetime, timedelta
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,6 +111,8 @@ def _flex_plan() -> dict[str, Any]:
     for index, slot in enumerate(attributes["slots"]):
         kw = 0.4 + sum(load["kw"][index] for load in attributes["loads"])
         slot["import_kwh"] = round(max(kw, 0.0) * 0.5, 4)
+        if 2 <= index < 6:  # the accepted turn-down's cap, as the plan carries it
+            slot["max_import_kw"] = 2.0
     attributes["flex_events"] = _events(plan)
     return plan
 
@@ -149,6 +152,15 @@ def test_the_band_covers_the_window_and_its_rows(browser: Browser) -> None:
     assert all("down" in classes for _, _, classes in rows)
     legend = page.locator(f"{CARD} .chart-legend").inner_text()
     assert "turn down event window" in legend
+    assert "import cap asked (kW)" in legend
+    # The cap: one step line over the window, below the 9 kW import limit.
+    cap = page.locator(f"{CARD} svg.chart path.flex-target.down").get_attribute("d")
+    assert cap
+    assert cap.count("H") == 4
+    heights = {float(y) for y in re.findall(r"[ML][\d.]+,([\d.]+)", cap)}
+    assert len(heights) == 1
+    limit = page.locator(f"{CARD} line.import-limit").get_attribute("y1")
+    assert heights.pop() > float(limit or "nan")
     colours = page.evaluate(
         """() => {
         const root = document.querySelector('hems-plan-card').shadowRoot;
@@ -187,6 +199,8 @@ def test_the_events_figures_add_up(browser: Browser) -> None:
     # 0.4 kW of base load and 11 kW of car for 2 h, 2.5 kW from the battery.
     assert "= base load 0.80 + Car 22.00 \u2212 Battery 5.00)" in text
     assert pytest.approx(planned) == 0.8 + 22 - 5
+    verdict = page.locator(f"{CARD} li[data-event='{down}'] [data-figure='verdict']")
+    assert verdict.inner_text() == "13.80 kWh above the cap"  # 17.80 - 4.00
     prices = page.locator(f"{CARD} li[data-event='{down}'] [data-figure='prices']")
     assert prices.inner_text() == "the plan adds 25.00p to its prices"
     # Yesterday's turn-up: at least 3 kW for an hour; baseline 1.2 kWh.

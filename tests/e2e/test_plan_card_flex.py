@@ -140,6 +140,16 @@ def _check_card(page: Page, start: datetime, end: datetime) -> None:
         item.locator("[data-figure='target']").get_attribute("data-kwh") or "nan"
     )
     assert target == pytest.approx(1.0 * 2)  # 1 kW for 2 h
+    # The cap is planned: 1 kW in each half-hour, the import within it.
+    assert [
+        slot.get("max_import_kw")
+        for slot in attributes["slots"]
+        if start <= parse(slot["start"]) < end
+    ] == [1.0] * 4
+    assert planned <= target + 1e-3
+    verdict = item.locator("[data-figure='verdict']").inner_text()
+    assert verdict == "within the 2.00 kWh cap"
+    assert page.locator(f"{CARD} svg.chart path.flex-target.down").count() == 1
     text = item.inner_text()
     assert "TURN DOWN" in text.upper()
     assert "taking part" in text

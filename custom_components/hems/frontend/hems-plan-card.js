@@ -151,6 +151,8 @@ function planModel(stateObj) {
     // The plan's grid flows (kWh), where the backend gives them.
     importKwh: numberOrNull(slot.import_kwh), exportKwh: numberOrNull(slot.export_kwh),
     curtailedKwh: numberOrNull(slot.curtailed_kwh),
+    // What accepted flexibility events asked of the slot (kW).
+    capKw: numberOrNull(slot.max_import_kw), targetKw: numberOrNull(slot.min_import_kw),
   }));
   const loads = (attributes.loads || []).map((load, index) => ({
     ...load,
@@ -571,6 +573,14 @@ class HemsPlanCard extends HTMLElement {
           `${index ? (value < 0 ? " − " : " + ") : value < 0 ? "−" : ""}${escapeHtml(name)} ${t.number(Math.abs(value), 2)}`).join("");
         const adds = uses.length && Math.abs(sum - planned) < 0.005;
         figures.push(figure("planned", planned, `planned import ${kwh(planned)} (the ${slots} half-hour${slots === 1 ? "" : "s"} marked in the table${adds ? ` = ${parts}` : ""})`));
+        if (targetKwh !== null && !ended) {
+          // Against the target: only an accepted event is planned to.
+          let verdict;
+          if (event.status !== "accepted") verdict = "not planned to until you take part";
+          else if (event.down) verdict = planned <= targetKwh + 0.005 ? `within the ${kwh(targetKwh)} cap` : `${kwh(planned - targetKwh)} above the cap`;
+          else verdict = planned >= targetKwh - 0.005 ? `meets the ${kwh(targetKwh)} target` : `${kwh(targetKwh - planned)} short of the target`;
+          figures.push(`<span class="figure" data-figure="verdict">${verdict}</span>`);
+        }
         if (!adds && uses.length) figures.push(`<span class="figure" data-figure="loads">in the window: ${parts} kWh (the import differs by the sun used and what is sold)</span>`);
       }
       const after = [];
@@ -730,6 +740,7 @@ class HemsPlanCard extends HTMLElement {
       return stack;
     });
     const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((stack) => stack.gross),
+      ...model.slots.map((slot) => Math.max(slot.capKw || 0, slot.targetKw || 0)),
       ...model.slots.map((slot) => slot.pv || 0)) * 1.1;
     const sold = Math.max(0, ...stacks.map((stack) => stack.exported));
     const kwMin = sold > 0 ? -sold * 1.1 : 0;
@@ -873,6 +884,22 @@ class HemsPlanCard extends HTMLElement {
     }
     out.push(`<path class="price-line" d="${path}"/>`);
 
+    // What accepted events ask of each half-hour: a cap (turn-down) or a
+    // target (turn-up) on the grid import, a step line on the kW scale.
+    for (const [key, direction] of [["capKw", "down"], ["targetKw", "up"]]) {
+      let line = "";
+      let last = null;
+      for (const slot of model.slots) {
+        if (slot[key] === null) {
+          last = null;
+          continue;
+        }
+        line += `${last === slot.start ? "L" : "M"}${f(x(slot.start))},${f(yK(slot[key]))}H${f(x(slot.start + slotMs))}`;
+        last = slot.start + slotMs;
+      }
+      if (line) out.push(`<path class="flex-target ${direction}" d="${line}"/>`);
+    }
+
     // Import limit.
     if (model.limitKw) {
       const y = f(yK(model.limitKw));
@@ -930,6 +957,8 @@ class HemsPlanCard extends HTMLElement {
       ...(model.limitKw ? [`<span><i class="limit"></i>import limit</span>`] : []),
       ...["down", "up"].filter((d) => bands.some((e) => (e.down ? "down" : "up") === d)).map((d) =>
         `<span><i class="flex-key ${d}"></i>${FLEX_DIRECTIONS[d]} event window</span>`),
+      ...(model.slots.some((slot) => slot.capKw !== null) ? [`<span><i class="flex-line down"></i>import cap asked (kW)</span>`] : []),
+      ...(model.slots.some((slot) => slot.targetKw !== null) ? [`<span><i class="flex-line up"></i>import target asked (kW)</span>`] : []),
     ].join("");
     box.innerHTML = `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"
         aria-label="Prices and planned load" data-slots="${starts.length}">${out.join("")}</svg>
@@ -1053,6 +1082,12 @@ const STYLES = `
   svg .flex-strip.down { fill: var(--hems-flex-down); }
   svg .flex-strip.up { fill: var(--hems-flex-up); }
   svg .flex-label { font-size: 10px; font-weight: 600; }
+  svg .flex-target { fill: none; stroke-width: 2; stroke-dasharray: 2 2; }
+  svg .flex-target.down { stroke: var(--hems-flex-down); }
+  svg .flex-target.up { stroke: var(--hems-flex-up); }
+  .legend i.flex-line { height: 0; border-top: 2px dotted; }
+  .legend i.flex-line.down { border-color: var(--hems-flex-down); }
+  .legend i.flex-line.up { border-color: var(--hems-flex-up); }
   svg .flex-label.down { fill: var(--hems-flex-down); }
   svg .flex-label.up { fill: var(--hems-flex-up); }
   .flex-key.down { background: color-mix(in srgb, var(--hems-flex-down) 35%, transparent); box-shadow: inset 0 3px 0 var(--hems-flex-down); }
