@@ -606,8 +606,8 @@ class HemsPlanCard extends HTMLElement {
         <div class="flex-head"><i class="flex-key ${direction}"></i><b>${escapeHtml(this._window(event))}</b>
           <span class="flex-dir">${FLEX_DIRECTIONS[direction]}</span>${event.title ? ` <span class="flex-title">${escapeHtml(event.title)}</span>` : ""}
           <span class="flex-status">${escapeHtml(status)}</span></div>
-        <div class="flex-figures">${figures.join('<span class="dot">·</span>')}</div>
-        ${after.length ? `<div class="flex-figures after">${after.join('<span class="dot">·</span>')}</div>` : ""}</li>`;
+        <div class="flex-figures">${figures.join("")}</div>
+        ${after.length ? `<div class="flex-figures after">${after.join("")}</div>` : ""}</li>`;
     }).join("");
     return `<section class="flex-events"><h2>Flexibility events</h2><ul>${items}</ul></section>`;
   }
@@ -908,7 +908,10 @@ class HemsPlanCard extends HTMLElement {
     }
 
     // Time axis: labels every 3 or 6 hours, a line at each local midnight.
-    const every = plotW / ((x1 - x0) / 3600000) < 14 ? 6 : 3;
+    // As many hours between labels as a label needs room ("12:00 AM" is wider).
+    const hourPx = plotW / ((x1 - x0) / 3600000);
+    const labelPx = t.hour12 ? 54 : 36;
+    const every = [3, 6, 12, 24].find((hours) => hours * hourPx >= labelPx) || 24;
     for (const start of starts) {
       const local = t.parts(start);
       if (local.minute !== 0) continue;
@@ -1110,9 +1113,8 @@ const STYLES = `
   .flex-event.down .flex-dir { color: var(--hems-flex-down); }
   .flex-event.up .flex-dir { color: var(--hems-flex-up); }
   .flex-status { color: var(--secondary-text-color); font-style: italic; }
-  .flex-figures { display: flex; flex-wrap: wrap; gap: 2px 6px; color: var(--secondary-text-color); margin-top: 2px; }
+  .flex-figures { display: flex; flex-wrap: wrap; gap: 2px 14px; color: var(--secondary-text-color); margin-top: 2px; }
   .flex-figures.after { color: var(--primary-text-color); }
-  .flex-figures .dot { color: var(--divider-color); }
 `;
 
 class HemsPlanCardEditor extends HTMLElement {
