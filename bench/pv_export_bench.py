@@ -19,7 +19,8 @@ machine 09:00-21:00 (measured cycles), a 5 kWh battery (2.5 kW, 90 %), base
 load 0.35 kW.  The PV forecast, the export prices and limit and the battery's
 control are set on the built problem.  Configurations: the battery by modes
 (normal, charge_only, force_charge, force_discharge) or by power, each without
-limits and with a 9 kW import and 3.68 kW export limit.
+limits and with a 9 kW import and 3.68 kW export limit.  ``--event down|up``
+plans every day with a flexibility event accepted (:func:`_event`).
 
 Each configuration's problems are written as problem JSON (by a child that
 imports Home Assistant) and planned in a fresh child process that loads the
@@ -140,9 +141,43 @@ def _days(count: int) -> list[date]:
     return [first + timedelta(days=int(n * step)) for n in range(count)]
 
 
-def problems(config: str, count: int) -> list[tuple[date, Any]]:
-    """Build the configuration's problems, one per sampled day with prices."""
-    from custom_components.hems.planner import BatteryMode, Slot  # noqa: PLC0415
+def _event(kind: str, day: date) -> Any:
+    """Return the flexibility event of ``--event`` on ``day``'s horizon, or None.
+
+    ``down``: an Octoplus-style saving session 17:30-19:00 the next day, import
+    at most 0 kW, 1800 points (225 p) per kWh; ``up``: a free-electricity
+    session 13:00-15:00 the next day, price 0 and import at least 3 kW.
+    """
+    from custom_components.hems.flex import Source, event_from_fields  # noqa: PLC0415
+
+    if kind == "none":
+        return None
+    next_day = day + timedelta(days=1)
+    start, end, asks = (
+        (time(17, 30), time(19), {"max_import_kw": 0.0, "points_per_kwh": 1800})
+        if kind == "down"
+        else (time(13), time(15), {"min_import_kw": 3.0, "free": True})
+    )
+    return event_from_fields(
+        {
+            "id": f"{kind}-{day}",
+            "direction": kind,
+            "start": datetime.combine(next_day, start, TZ).isoformat(),
+            "end": datetime.combine(next_day, end, TZ).isoformat(),
+            **asks,
+        },
+        Source.SERVICE,
+    )
+
+
+def problems(config: str, count: int, event: str = "none") -> list[tuple[date, Any]]:
+    """Build the configuration's problems, one per sampled day with prices.
+
+    With an ``event`` (``down``/``up``, :func:`_event`) accepted: its prices
+    and per-slot targets as the integration plans them.
+    """
+    from custom_components.hems.flex import adjust_prices, slot_targets  # noqa: PLC0415
+    from custom_components.hems.planner import BatteryMode  # noqa: PLC0415
     from custom_components.hems.planner.models import Battery  # noqa: PLC0415
     from custom_components.hems.planner.price_files import (  # noqa: PLC0415
         EXPORT_COLUMNS,
@@ -178,6 +213,13 @@ def problems(config: str, count: int) -> list[tuple[date, Any]]:
             PriceSlot(start=s, end=s + timedelta(minutes=30), value=imports[s])
             for s in starts
         ]
+        accepted = [e] if (e := _event(event, day)) is not None else []
+        if accepted:
+            values = adjust_prices([(k.start, k.end, k.value) for k in known], accepted)
+            known = [
+                PriceSlot(start=k.start, end=k.end, value=v)
+                for k, v in zip(known, values, strict=True)
+            ]
         result = build_problem(
             loads=loads,
             prices=known,
@@ -190,6 +232,13 @@ def problems(config: str, count: int) -> list[tuple[date, Any]]:
                 import_limit_kw=import_limit,
                 gas_price=7.0,
                 battery_soc_kwh={"battery": 0.5 + n % 5},
+                import_targets_at=(
+                    lambda a, b, limit=import_limit, events=accepted: slot_targets(
+                        a, b, events, limit
+                    )
+                )
+                if accepted
+                else None,
             ),
         )
         assert result is not None
@@ -208,10 +257,7 @@ def problems(config: str, count: int) -> list[tuple[date, Any]]:
                 replace(
                     problem,
                     slots=tuple(
-                        Slot(
-                            start=s.start, price=s.price, export_price=exports[s.start]
-                        )
-                        for s in problem.slots
+                        replace(s, export_price=exports[s.start]) for s in problem.slots
                     ),
                     pv_kw=tuple(pv.kw_at(s.start) or 0.0 for s in problem.slots),
                     export_limit_kw=export_limit,
@@ -281,12 +327,12 @@ def _child(path: str, args: argparse.Namespace) -> None:
     )
 
 
-def _write_problems(config: str, count: int, folder: Path) -> Path:
+def _write_problems(config: str, count: int, folder: Path, event: str) -> Path:
     """Build one configuration's problems and write them as problem JSON."""
     from custom_components.hems.planner import problem_to_json  # noqa: PLC0415
 
     path = folder / f"{config}.json"
-    days = [(str(day), problem_to_json(p)) for day, p in problems(config, count)]
+    days = [(str(day), problem_to_json(p)) for day, p in problems(config, count, event)]
     path.write_text(json.dumps(days), encoding="utf-8")
     return path
 
@@ -299,6 +345,12 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--memory-limit", type=float, default=None)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--event",
+        choices=["none", "down", "up"],
+        default="none",
+        help="plan every day with a turn-down or turn-up event accepted",
+    )
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -306,7 +358,7 @@ def main() -> None:
         return
     if args.build:
         sys.path.insert(0, str(REPO))
-        _write_problems(args.build[0], args.days, Path(args.build[1]))
+        _write_problems(args.build[0], args.days, Path(args.build[1]), args.event)
         return
     print(
         f"{'configuration':<14} {'plans':>5} {'median s':>9} {'p95 s':>8} "
@@ -316,7 +368,14 @@ def main() -> None:
     )
     folder = Path(tempfile.mkdtemp(prefix="hems-pv-bench-"))
     for config in args.config or list(CONFIGS):
-        build = [sys.executable, __file__, "--days", str(args.days)]
+        build = [
+            sys.executable,
+            __file__,
+            "--days",
+            str(args.days),
+            "--event",
+            args.event,
+        ]
         subprocess.run([*build, "--build", config, str(folder)], check=True)  # noqa: S603
         path = folder / f"{config}.json"
         cmd = [sys.executable, __file__, "--child", str(path)]

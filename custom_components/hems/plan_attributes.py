@@ -193,4 +193,7 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
         "loads": _loads(coordinator, schedule),
         "notes": list(schedule.notes),
         "flex_events": _flex_events(coordinator, schedule, flows),
+        # Energy the plan stays above the events' caps / below their minimums.
+        "import_excess_kwh": schedule.import_excess_kwh,
+        "import_shortfall_kwh": schedule.import_shortfall_kwh,
     }

@@ -178,11 +178,12 @@ class Schedule:
     export_limit_kw: float | None = None
     sun: str = ""  # what the sun does in the plan (the planner's words)
     # What accepted flexibility events asked of each slot (kW; empty: nothing
-    # anywhere, None: nothing there): import caps and targets, and the energy
-    # the plan stays below the targets.
+    # anywhere, None: nothing there): import caps and minimums, and the energy
+    # the plan is above the caps and below the minimums.
     import_caps_kw: tuple[float | None, ...] = ()
     import_targets_kw: tuple[float | None, ...] = ()
     import_shortfall_kwh: float = 0.0
+    import_excess_kwh: float = 0.0
 
     def base_load(self) -> tuple[float, ...]:
         """Return the base load (kW) of every slot."""
@@ -220,6 +221,7 @@ class Schedule:
             "import_caps_kw": list(self.import_caps_kw),
             "import_targets_kw": list(self.import_targets_kw),
             "import_shortfall_kwh": self.import_shortfall_kwh,
+            "import_excess_kwh": self.import_excess_kwh,
             "loads": {
                 load_id: {
                     "on": list(load.on),
@@ -335,6 +337,7 @@ def _schedule_from_dict(data: Mapping[str, Any]) -> Schedule:
             _optional(_finite, kw) for kw in data.get("import_targets_kw", ())
         ),
         import_shortfall_kwh=_finite(data.get("import_shortfall_kwh", 0.0)),
+        import_excess_kwh=_finite(data.get("import_excess_kwh", 0.0)),
         loads={
             str(load_id): LoadSchedule(
                 load_id=str(load_id),
@@ -810,6 +813,7 @@ def schedule_from_plan(
         import_caps_kw=_asked(slot.max_import_kw for slot in problem.slots),
         import_targets_kw=_asked(slot.min_import_kw for slot in problem.slots),
         import_shortfall_kwh=round(plan.import_shortfall_kwh, 4),
+        import_excess_kwh=round(plan.import_excess_kwh, 4),
     )
 
 
@@ -912,6 +916,7 @@ def keep_current_slot(
         if new.import_targets_kw
         else (),
         import_shortfall_kwh=new.import_shortfall_kwh,
+        import_excess_kwh=new.import_excess_kwh,
     )
 
 

@@ -115,6 +115,7 @@ class Broker:
     username: str
     password: str
     log: Path
+    host: str = LOOPBACK
 
 
 MQTT_USER = "hems"
@@ -227,7 +228,7 @@ class MqttClient:
 
     def __enter__(self) -> Self:
         """Connect and wait for the broker's answer."""
-        self.mqtt.connect(LOOPBACK, self.broker.port, keepalive=10)
+        self.mqtt.connect(self.broker.host, self.broker.port, keepalive=10)
         self.mqtt.loop_start()
         assert self.connected.wait(self.TIMEOUT), "no CONNACK from the broker"
         return self
@@ -248,3 +249,53 @@ def dockerfile_env(dockerfile: Path) -> dict[str, str]:
                 key, _, value = item.partition("=")
                 env[key] = value
     return env
+
+
+# --- Home Assistant's bootstrap (stack/homeassistant/hems_bootstrap) ---------
+
+BOOTSTRAP_SECRETS = {
+    "MQTT_PASSWORD": MQTT_PASSWORD,
+    "INFLUXDB_ADMIN_TOKEN": "local-admin-token-1",
+}
+
+
+def make_bundle(root: Path) -> Path:
+    """Lay out the image's bundle under ``root``: template, this repo's hems, HACS.
+
+    The image downloads HACS when it is built; the tests have no network, so
+    a manifest stands in (Home Assistant loads HACS only once it is added).
+    """
+    bundle = root / "bundle"
+    (bundle / "custom_components").mkdir(parents=True)
+    shutil.copyfile(
+        STACK / "homeassistant" / "configuration.yaml", bundle / "configuration.yaml"
+    )
+    shutil.copytree(
+        REPO / "custom_components" / "hems",
+        bundle / "custom_components" / "hems",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    hacs = bundle / "custom_components" / "hacs"
+    hacs.mkdir()
+    (hacs / "manifest.json").write_text(
+        '{"domain": "hacs", "name": "HACS", "version": "2.0.5"}'
+    )
+    return bundle
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    """Lay out the image's bundle in the test's directory."""
+    return make_bundle(tmp_path)
+
+
+def env_for(config: Path, bundle: Path, **variables: str) -> dict[str, str]:
+    """Return the bootstrap's environment (the Dockerfile's ENV plus variables)."""
+    return {
+        "HEMS_CONFIG_DIR": str(config),
+        "HEMS_BUNDLE_DIR": str(bundle),
+        "HEMS_MQTT_BROKER": "mosquitto",
+        "HEMS_MQTT_PORT": "1883",
+        "HEMS_INFLUXDB_URL": "http://influxdb:8086",
+        **variables,
+    }

@@ -20,6 +20,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import itertools
 import json
+import os
+import signal
+import sys
 import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -172,12 +175,12 @@ class State:
 class FakeInfluxDB:
     """The fake server and its state."""
 
-    def __init__(self, token: str) -> None:
-        """Bind a loopback port; ``token`` is the only one accepted."""
+    def __init__(self, token: str, address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+        """Bind ``address`` (default a free loopback port); accept ``token`` only."""
         self.state = State(token=token)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(address, handler)
         self._server.daemon_threads = False
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -455,3 +458,30 @@ def running(token: str) -> Iterator[FakeInfluxDB]:
         yield fake
     finally:
         fake.stop()
+
+
+def main() -> None:
+    """Serve on port 8086 as InfluxDB's first boot would set it up, until SIGTERM.
+
+    Run by the stack's InfluxDB entrypoint in place of the image's own one
+    (``HEMS_INFLUXDB_UPSTREAM_ENTRYPOINT``): org, bucket and token come from
+    the ``DOCKER_INFLUXDB_INIT_*`` variables the entrypoint maps.
+    """
+    if os.environ.get("DOCKER_INFLUXDB_INIT_MODE") != "setup":
+        sys.exit("fake InfluxDB: only a first boot (DOCKER_INFLUXDB_INIT_MODE=setup)")
+    fake = FakeInfluxDB(
+        os.environ["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"],
+        ("0.0.0.0", 8086),  # noqa: S104 - the influxdb namespace's own address
+    )
+    org_id = fake.add_org(os.environ["DOCKER_INFLUXDB_INIT_ORG"])
+    fake.add_bucket(org_id, os.environ["DOCKER_INFLUXDB_INIT_BUCKET"])
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    fake.start()
+    print("fake InfluxDB listening on port 8086", flush=True)  # noqa: T201
+    stopped.wait()
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -32,48 +32,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from replication_sidecar.health import Report
 from replication_sidecar.mqtt import Reporter
 
-from .conftest import REPO, STACK, Broker, clean_env, run
+from .conftest import BOOTSTRAP_SECRETS, STACK, Broker, clean_env, env_for, run
 
 TEMPLATE = STACK / "homeassistant" / "configuration.yaml"
-SECRETS = {
-    "MQTT_PASSWORD": "broker-Secret-4711",
-    "INFLUXDB_ADMIN_TOKEN": "local-admin-token-1",
-}
+SECRETS = BOOTSTRAP_SECRETS
 
 
 @pytest.fixture
 def hass_config_dir(tmp_path: Path) -> str:
     """Give the test Home Assistant the /config the bootstrap writes."""
     return str(tmp_path / "config")
-
-
-@pytest.fixture
-def bundle(tmp_path: Path) -> Path:
-    """Lay out the image's bundle: template, this repo's hems, a stand-in HACS."""
-    root = tmp_path / "bundle"
-    (root / "custom_components").mkdir(parents=True)
-    shutil.copyfile(TEMPLATE, root / "configuration.yaml")
-    shutil.copytree(
-        REPO / "custom_components" / "hems",
-        root / "custom_components" / "hems",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    hacs = root / "custom_components" / "hacs"
-    hacs.mkdir()
-    (hacs / "manifest.json").write_text('{"domain": "hacs", "version": "2.0.5"}')
-    return root
-
-
-def env_for(config: Path, bundle: Path, **variables: str) -> dict[str, str]:
-    """Return the bootstrap's environment (the Dockerfile's ENV plus variables)."""
-    return {
-        "HEMS_CONFIG_DIR": str(config),
-        "HEMS_BUNDLE_DIR": str(bundle),
-        "HEMS_MQTT_BROKER": "mosquitto",
-        "HEMS_MQTT_PORT": "1883",
-        "HEMS_INFLUXDB_URL": "http://influxdb:8086",
-        **variables,
-    }
 
 
 def stored_entries(config: Path) -> dict[str, dict]:

@@ -380,6 +380,9 @@ async def test_a_turn_up_target_alone_pulls_the_car_into_the_window(
     assert all(slots[s]["import_kwh"] >= 7.0 * 0.5 - 1e-6 for s in up)
     assert [slots[s].get("min_import_kw") for s in up] == [7.0] * 4
     assert entry.runtime_data.plan.data.import_shortfall_kwh == 0.0
+    found = hass.states.get(entity_id(hass, "sensor", "HEMS", "planned_cost_total"))
+    assert found is not None
+    assert found.attributes["import_shortfall_kwh"] == 0.0
     # Declined: the plan goes back to the cheapest half-hours.
     await hass.services.async_call(
         DOMAIN, "flex_respond", {"event": "up", "response": "decline"}, blocking=True

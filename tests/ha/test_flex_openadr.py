@@ -18,7 +18,6 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from openleadr import OpenADRServer
 from openleadr.messaging import parse_message
-from openleadr.service.vtn_service import VTNService
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -26,6 +25,7 @@ from custom_components.hems.const import CONF_REPLAY_FILE, CONF_SOURCE, DOMAIN
 from custom_components.hems.flex import Direction, read_event
 from custom_components.hems.price_data import slot_start
 from tests.conftest import AGILE_CSV_GZ
+from tests.openleadr_vtn import fix_openleadr_vtn
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VEN_ID = "ven-hems-1"
@@ -62,13 +62,7 @@ class Vtn:
         self.bodies: list[bytes] = []
         self.opts: list[str] = []
         self.reports: list[Any] = []
-        # openleadr 0.5.36 keeps its message builder as a functools.partial
-        # class attribute; since Python 3.14 a partial binds like a method, so
-        # the VTN would pass itself as the message type. The VEN keeps its
-        # builder on the instance and is not affected.
-        builder = VTNService.__dict__["_create_message"]
-        if not isinstance(builder, staticmethod):
-            VTNService._create_message = staticmethod(builder)
+        fix_openleadr_vtn()
         self.server.add_handler("on_create_party_registration", self._register)
         self.server.add_handler("on_register_report", self._register_report)
 

@@ -1,8 +1,8 @@
 """Per-slot import caps (turn-down) and import targets (turn-up), planned exactly.
 
-``Slot.max_import_kw`` caps a slot's net import on top of the site's limit
-(hard, or best effort); ``Slot.min_import_kw`` is a target: each kWh of net
-import below it adds ``TARGET_WEIGHT`` (100 p) to every plan's objective.
+``Slot.max_import_kw`` and ``Slot.min_import_kw`` are targets: each kWh of
+net import above the one or below the other adds ``TARGET_WEIGHT`` (100 p) to
+every plan's objective; the site's limit stays hard (or best effort).
 References: brute force over every mode sequence and load choice on the simulator.
 """
 
@@ -22,8 +22,10 @@ from custom_components.hems.planner import (
     plan,
 )
 from custom_components.hems.planner.feasibility import (
+    import_excess_kwh,
     import_shortfall_kwh,
     limit_excess_kwh,
+    target_miss_kwh,
     violations,
 )
 from custom_components.hems.planner.outcome import EXCESS_WEIGHT, TARGET_WEIGHT
@@ -61,16 +63,16 @@ def with_targets(draw: st.DrawFn, *, max_slots: int, battery: bool | None = None
 
 
 def objective(problem: Problem, decisions, *, weighted: bool) -> tuple[float, float]:
-    """(excess above the caps, cost + weighted shortfall [+ weighted excess])."""
+    """(excess above the limit, cost + weighted miss [+ weighted excess])."""
     sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
-    short = import_shortfall_kwh(problem, sim)
+    miss = target_miss_kwh(problem, sim)
     extra = excess if weighted else 0.0
-    return excess, sim.cost + TARGET_WEIGHT * short + EXCESS_WEIGHT * extra
+    return excess, sim.cost + TARGET_WEIGHT * miss + EXCESS_WEIGHT * extra
 
 
 def oracle(problem: Problem) -> tuple[bool, float]:
-    """Whether some plan is within the caps, and the least objective."""
+    """Whether some plan is within the limit, and the least objective."""
     feasible = float("inf")
     weighted = float("inf")
     for decisions in all_decisions(problem):
@@ -87,7 +89,7 @@ def oracle(problem: Problem) -> tuple[bool, float]:
 @given(with_targets(max_slots=4), st.sampled_from(["auto", "dp", "milp"]))
 def test_plans_with_caps_and_targets_match_brute_force(problem, solver):
     feasible, best = oracle(problem)
-    event("infeasible caps" if not feasible else "within the caps")
+    event("infeasible limit" if not feasible else "within the limit")
     if not feasible:
         with pytest.raises(InfeasibleError):
             plan(problem, solver=solver)
@@ -99,10 +101,15 @@ def test_plans_with_caps_and_targets_match_brute_force(problem, solver):
         assert not violations(problem, result.decisions)
         assert result.limit_violation_kwh == 0.0
     sim = simulate_detail(problem, result.decisions)
-    event("short of a target" if result.import_shortfall_kwh else "targets met")
+    event("short of a minimum" if result.import_shortfall_kwh else "minimums met")
+    event("above a cap" if result.import_excess_kwh else "caps met")
     assert close(result.import_shortfall_kwh, import_shortfall_kwh(problem, sim))
+    assert close(result.import_excess_kwh, import_excess_kwh(problem, sim))
     assert (result.import_shortfall_kwh > 0) == any(
-        "import targets" in note for note in result.notes
+        "import minimums" in note for note in result.notes
+    )
+    assert (result.import_excess_kwh > 0) == any(
+        "import caps" in note for note in result.notes
     )
 
 
@@ -164,16 +171,27 @@ def test_a_turn_down_cap_discharges_the_battery_in_the_window():
     assert result.soc_kwh[2] >= 3 * 1.4 * 0.5 - 1e-9  # [0]: the initial SoC
 
 
-def test_an_unmeetable_cap_is_best_effort_and_named():
+def test_a_cap_nothing_can_meet_is_reported_not_refused():
     slots = capped(evening(4), range(1, 2), 0.2)
-    problem = Problem(slots=slots, base_load_kw=1.0)
-    with pytest.raises(InfeasibleError) as caught:
-        plan(problem)
-    assert caught.value.field == "slots[1].max_import_kw"
-    assert "0.2 kW cannot be met: the base load is 1 kW" in str(caught.value)
-    result = plan(problem, best_effort=True)
-    assert result.limit_violation_kwh == pytest.approx(0.4)
-    assert any("slots' caps" in note for note in result.notes)
+    result = plan(Problem(slots=slots, base_load_kw=1.0))
+    assert result.optimal
+    assert result.limit_violation_kwh == 0.0
+    assert result.import_excess_kwh == pytest.approx(0.4)
+    assert "the import caps cannot all be met: 0.400 kWh above them" in result.notes
+
+
+@pytest.mark.parametrize("dearer", [60.0, 140.0])
+def test_a_cap_is_met_where_a_kwh_costs_less_than_its_weight(dearer):
+    """The car avoids a capped slot unless the other costs 100 p/kWh more."""
+    car = InterruptibleLoad(id="car", power_kw=2.0, slots=1)
+    slots = (
+        Slot(start=at(0), price=10.0, max_import_kw=0.0),
+        Slot(start=at(1), price=10.0 + dearer),
+    )
+    result = plan(Problem(slots=slots, loads=(car,)))
+    met = dearer < TARGET_WEIGHT
+    assert result.decisions.on["car"] == ((False, True) if met else (True, False))
+    assert result.import_excess_kwh == pytest.approx(0.0 if met else 1.0)
 
 
 def test_a_turn_up_target_charges_the_battery_in_the_window():
@@ -196,7 +214,7 @@ def test_a_target_nothing_can_meet_is_reported_not_refused():
     result = plan(Problem(slots=slots, base_load_kw=0.5))
     assert result.optimal
     assert result.import_shortfall_kwh == pytest.approx(2 * 2.5 * 0.5)
-    assert any("import targets cannot all be met" in n for n in result.notes)
+    assert any("import minimums cannot all be met" in n for n in result.notes)
 
 
 def test_a_target_runs_the_car_in_the_window_when_a_dearer_slot_meets_it():

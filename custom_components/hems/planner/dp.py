@@ -10,9 +10,10 @@ still to come (0 if none).  A pair (s, c) is dropped only when another pair
 (s' >= s, c') has c' + N(s' - s)/eff <= c: it can do everything (s, c) can, as
 cheaply.  (In best-effort mode the energy above the caps is priced at
 ``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.  A
-slot's target net import makes a kWh less net import there cost up to
+slot's minimum net import makes a kWh less net import there cost up to
 ``TARGET_WEIGHT`` more: N then counts it on top of the price; the extra
-SoC lowers the nets by at most (s' - s)/eff in all, so the argument stands.)
+SoC lowers the nets by at most (s' - s)/eff in all, so the argument stands.
+A slot's own cap weighs the net above it: less import never costs more.)
 
 **Bounding.** A state is also dropped when its cost so far plus a lower bound
 on the cost to come (:class:`.lpbound.Bound`, a Lagrangian bound with the LP
@@ -144,6 +145,7 @@ class Model:
     export: list[float] = field(default_factory=list)  # export price per slot
     export_cap: float = INF  # kWh per slot
     floors: list[float] | None = None  # target net import per slot, kWh (-inf: none)
+    ceilings: list[float] | None = None  # each slot's own cap, kWh (inf: none)
     modes: tuple[int, ...] = (0, 1, 2)  # offered, as indices into ALL_MODES
     power: bool = False  # power control: the search plans it with every mode
 
@@ -193,7 +195,8 @@ class Model:
         m.lo, m.cap, m.min_soc, m.soc0 = self.lo, self.cap, self.min_soc, self.soc0
         m.charge, m.discharge, m.eff = self.charge, self.discharge, self.eff
         m.pv, m.export, m.export_cap = self.pv, self.export, self.export_cap
-        m.modes, m.power, m.floors = self.modes, self.power, self.floors
+        m.modes, m.power = self.modes, self.power
+        m.floors, m.ceilings = self.floors, self.ceilings
         return m
 
     def exports(self) -> bool:
@@ -221,6 +224,7 @@ def build_model(problem: Problem) -> Model:
         battery,
         problem.priced,
         floors=problem.import_floors_kwh,
+        ceilings=problem.import_ceilings_kwh,
     )
     if battery is not None:
         model.cap = battery.capacity_kwh
@@ -545,9 +549,11 @@ def _penalties(model: Model) -> list[float]:
 
 
 def _short(model: Model, t: int, net: _Floats, cost: _Floats) -> None:
-    """Add slot t's weighted shortfall below its target to ``cost`` (in place)."""
+    """Add slot t's weighted miss of its targets to ``cost`` (in place)."""
     if model.floors is not None and model.floors[t] > -INF:
         cost += TARGET_WEIGHT * np.maximum(0.0, model.floors[t] - net)
+    if model.ceilings is not None and model.ceilings[t] < INF:
+        cost += TARGET_WEIGHT * np.maximum(0.0, net - model.ceilings[t])
 
 
 _CANDIDATE_BYTES = 400  # numpy memory per (state, load move), measured: <= 321

@@ -1,4 +1,4 @@
-"""Whether a set of decisions meets every load's requirements and the import caps."""
+"""Whether a set of decisions meets every load's requirements and the limit."""
 
 from .eligibility import cycle_starts, run_slots
 from .errors import InfeasibleError
@@ -55,7 +55,7 @@ def violations(problem: Problem, decisions: Decisions) -> list[str]:  # noqa: C9
 
 
 def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> float:
-    """Total energy imported above the import caps (site limit, slots' caps)."""
+    """Total energy imported above the site's import limit."""
     caps = problem.import_caps_kwh
     if caps is None:
         return 0.0
@@ -64,8 +64,16 @@ def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> flo
     )
 
 
+def _slot_nets(sim: Simulation) -> list[float]:
+    """Each slot's net before curtailment: import - export - curtailed."""
+    return [
+        net - spilt
+        for net, spilt in zip(sim.net_import_kwh, sim.curtailed_kwh, strict=True)
+    ]
+
+
 def import_shortfall_kwh(problem: Problem, sim: Simulation) -> float:
-    """Total net import below the slots' targets (``min_import_kw``).
+    """Total net import below the slots' minimums (``min_import_kw``).
 
     The net is the house's draw before curtailment: import - export - curtailed
     (demand + charge - discharge - PV), the quantity the solvers see.
@@ -73,82 +81,67 @@ def import_shortfall_kwh(problem: Problem, sim: Simulation) -> float:
     floors = problem.import_floors_kwh
     if floors is None:
         return 0.0
-    return sum(
-        max(0.0, floor - (net - spilt))
-        for floor, net, spilt in zip(
-            floors, sim.net_import_kwh, sim.curtailed_kwh, strict=True
-        )
-    )
+    nets = _slot_nets(sim)
+    return sum(max(0.0, f - n) for f, n in zip(floors, nets, strict=True))
 
 
-def _cap_source(problem: Problem, t: int) -> tuple[str, float]:
-    """Which cap binds slot t: (field, kW)."""
-    slot = problem.slots[t]
-    site = problem.import_limit_kw
-    if slot.max_import_kw is not None and (site is None or slot.max_import_kw < site):
-        return f"slots[{t}].max_import_kw", slot.max_import_kw
-    assert site is not None  # noqa: S101 - a slot without a cap has none
-    return "import_limit_kw", site
+def import_excess_kwh(problem: Problem, sim: Simulation) -> float:
+    """Total net import above the slots' own caps (``max_import_kw``)."""
+    ceilings = problem.import_ceilings_kwh
+    if ceilings is None:
+        return 0.0
+    nets = _slot_nets(sim)
+    return sum(max(0.0, n - c) for c, n in zip(ceilings, nets, strict=True))
+
+
+def target_miss_kwh(problem: Problem, sim: Simulation) -> float:
+    """Energy outside the slots' targets: below the minimums, above the caps."""
+    return import_shortfall_kwh(problem, sim) + import_excess_kwh(problem, sim)
 
 
 def limit_error(problem: Problem) -> InfeasibleError:
-    """Return the error for caps no plan meets, naming a cap, slot or load."""
-    caps = problem.import_caps_kwh
-    if caps is None:  # nothing to explain: a solver failure
-        return InfeasibleError(
-            "import_limit_kw",
-            "none is set, yet no plan was found (a planner error: please report it)",
-        )
-    dt = problem.slot_hours
+    """Return the error for an import limit no plan meets."""
+    return InfeasibleError("import_limit_kw", limit_infeasibility(problem))
+
+
+def limit_infeasibility(problem: Problem) -> str:
+    """Explain an infeasible limit, naming a slot or load where possible."""
+    if problem.import_limit_kw is None:  # nothing to explain: a solver failure
+        return "none is set, yet no plan was found (a planner error: please report it)"
+    limit = problem.import_limit_kw
     relief = max(
         (b.discharge_kw for b in problem.loads if isinstance(b, Battery)), default=0.0
     )
     base = problem.base_kw
     priced = problem.priced
     for t, kw in enumerate(base):
-        if kw - (relief if priced[t] else 0.0) > caps[t] / dt:
-            field, cap = _cap_source(problem, t)
+        if kw - (relief if priced[t] else 0.0) > limit:
             when = f"{problem.slots[t].start:%Y-%m-%dT%H:%MZ}"
-            return InfeasibleError(
-                field, f"{cap:g} kW cannot be met: the base load is {kw:g} kW at {when}"
-            )
-    some = min(range(len(caps)), key=lambda t: (caps[t], t))
-    field, cap = _cap_source(problem, some)
-    name = "the import caps" if field != "import_limit_kw" else f"{cap:g} kW"
+            return f"{limit:g} kW cannot be met: the base load is {kw:g} kW at {when}"
     for i, load in enumerate(problem.loads):
         if isinstance(load, InterruptibleLoad):
             run = run_slots(problem, load)
             room = sum(
-                1
-                for t in run.eligible
-                if base[t] + load.power_kw - relief <= caps[t] / dt
+                1 for t in run.eligible if base[t] + load.power_kw - relief <= limit
             )
             if room < run.count:
-                name = (
-                    "the import caps" if field != "import_limit_kw" else f"{cap:g} kW"
-                )
-                return InfeasibleError(
-                    field,
-                    f"{name} cannot be met: loads[{i}] ({load.id}) must run "
+                return (
+                    f"{limit:g} kW cannot be met: loads[{i}] ({load.id}) must run "
                     f"{run.count} slot(s) at {load.power_kw:g} kW but only {room} "
-                    "eligible slot(s) have room",
+                    "eligible slot(s) have room"
                 )
-    return InfeasibleError(
-        field, f"{name} cannot be met by the loads' required slots together"
-    )
-
-
-def limit_infeasibility(problem: Problem) -> str:
-    """Explain an infeasible limit (:func:`limit_error`'s reason)."""
-    return limit_error(problem).reason
+    return f"{limit:g} kW cannot be met by the loads' required slots together"
 
 
 def weighted_cost(problem: Problem, decisions: Decisions, *, weighted: bool) -> float:
-    """Return what ``decisions`` cost, plus the weighted shortfall below the targets.
+    """Return what ``decisions`` cost, plus the weighted miss of the slots' targets.
 
     With ``weighted`` (best effort) the excess above the caps is weighted too.
     """
     sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh) if weighted else 0.0
-    short = import_shortfall_kwh(problem, sim)
-    return sim.cost + EXCESS_WEIGHT * excess + TARGET_WEIGHT * short
+    return (
+        sim.cost
+        + EXCESS_WEIGHT * excess
+        + TARGET_WEIGHT * target_miss_kwh(problem, sim)
+    )

@@ -151,7 +151,7 @@ def build_model(problem: Problem, *, best_effort: bool) -> Model:
         site,
         matrix,
         problem.import_caps_kwh,
-        problem.import_floors_kwh,
+        (problem.import_floors_kwh, problem.import_ceilings_kwh),
         best_effort=best_effort,
     )
     return model

@@ -20,11 +20,10 @@ simulator's.  With u alone (p, e >= 0): u = 0 is the simulator's split of a
 net <= 0, u = 1 has x = 0 and costs p i >= p net+, never less than the
 simulator's split.  Without a curtailment column (no export limit, or the slot
 cannot push out more than E) only x can move, at p - e.  A slot whose net
-cannot be negative has neither x nor k (i = net).  The import cap (the site's limit
-and the slot's own) is i <= cap (in best effort i - slack <= cap, the slack priced
-at ``EXCESS_WEIGHT``).  A slot's target net import m is net + short >= m, the
-shortfall always priced at ``EXCESS_WEIGHT``: on the net, not on i - x, so no
-split pays for it.
+cannot be negative has neither x nor k (i = net).  The import limit is i <= limit (in
+best effort i - slack <= limit, the slack priced at ``EXCESS_WEIGHT``).  A slot's
+minimum m and own cap M are net + miss >= m and net - miss <= M, the miss priced
+at ``TARGET_WEIGHT``: on the net, not on i - x, so no split pays for it.
 """
 
 from dataclasses import dataclass, field
@@ -96,18 +95,24 @@ def grid(
     site: Site,
     matrix: Matrix,
     caps_kwh: list[float] | None,
-    floors_kwh: list[float] | None = None,
+    targets: tuple[list[float] | None, list[float] | None] = (None, None),
     *,
     best_effort: bool,
 ) -> Grid:
-    """Add every slot's grid columns, the import cap rows and the target rows."""
+    """Add every slot's grid columns, the import limit rows and the target rows.
+
+    ``targets``: each slot's minimum and own cap of the net, kWh (or None).
+    """
+    floors_kwh, ceilings_kwh = targets
     out = Grid()
     for t in range(site.count):
         x, k, imp = _split(site, t, matrix)
         out.export.append(x)
         out.curtail.append(k)
         if floors_kwh is not None and floors_kwh[t] > -INF:
-            _target(site, matrix, t, floors_kwh[t])
+            _target(site, matrix, t, floors_kwh[t], above=False)
+        if ceilings_kwh is not None and ceilings_kwh[t] < INF:
+            _target(site, matrix, t, ceilings_kwh[t], above=True)
         limit_kwh = INF if caps_kwh is None else caps_kwh[t]
         if limit_kwh == INF:
             continue
@@ -123,14 +128,18 @@ def grid(
     return out
 
 
-def _target(site: Site, matrix: Matrix, t: int, floor: float) -> None:
-    """Net + short >= floor, the shortfall priced at ``EXCESS_WEIGHT``."""
-    short = matrix.col(TARGET_WEIGHT, 0.0, INF)
+def _target(site: Site, matrix: Matrix, t: int, kwh: float, *, above: bool) -> None:
+    """Net - miss <= cap (``above``) or net + miss >= minimum, the miss priced."""
+    miss = matrix.col(TARGET_WEIGHT, 0.0, INF)
     net = site.net(t)
-    matrix.constrain(net + var(short), lower=floor)
+    if above:
+        matrix.constrain(net - var(miss), upper=kwh)
+    else:
+        matrix.constrain(net + var(miss), lower=kwh)
 
     def fill(values: list[float]) -> None:
-        values[short] = max(0.0, floor - net.value(values))
+        now = net.value(values)
+        values[miss] = max(0.0, now - kwh if above else kwh - now)
 
     matrix.fills.append(fill)
 

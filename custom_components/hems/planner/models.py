@@ -29,11 +29,11 @@ class Slot:
     """One slot of the horizon; ``price`` is ``None`` while it is not known.
 
     ``export_price`` is what exported energy earns, p/kWh (``None``: nothing).
-    ``max_import_kw`` caps the slot's net import like the site's import limit
-    (a turn-down target); ``min_import_kw`` is a net import the plan aims for
-    (a turn-up target): each kWh below it (the net before curtailment) adds
-    ``TARGET_WEIGHT`` (100 p) to the plan's objective, so it is met wherever a
-    kWh costs less than that.
+    ``max_import_kw`` (a turn-down target) and ``min_import_kw`` (a turn-up
+    target) are what the plan aims for in the slot: each kWh of net import
+    (before curtailment) above the one or below the other adds
+    ``TARGET_WEIGHT`` (100 p) to the plan's objective (not to its cost), so
+    they are met wherever a kWh costs less than that.
     """
 
     start: datetime
@@ -165,20 +165,19 @@ class Problem:
 
     @property
     def import_caps_kwh(self) -> list[float] | None:
-        """Most net import per slot, kWh: the site limit and the slot's own cap.
+        """The site's import limit per slot, kWh (``None`` without a limit)."""
+        if self.import_limit_kw is None:
+            return None
+        return [self.import_limit_kw * self.slot_hours] * len(self.slots)
 
-        ``inf`` where neither is set; ``None`` if no slot has a cap.
-        """
-        site = self.import_limit_kw
-        if site is None and all(s.max_import_kw is None for s in self.slots):
+    @property
+    def import_ceilings_kwh(self) -> list[float] | None:
+        """Each slot's own import cap, kWh (``inf`` where none; ``None``: no slot)."""
+        if all(s.max_import_kw is None for s in self.slots):
             return None
         dt = self.slot_hours
         return [
-            min(
-                math.inf if site is None else site,
-                math.inf if s.max_import_kw is None else s.max_import_kw,
-            )
-            * dt
+            math.inf if s.max_import_kw is None else s.max_import_kw * dt
             for s in self.slots
         ]
 
@@ -260,7 +259,8 @@ class Plan:
     curtailed_kwh: tuple[float, ...] = ()
     sun: str = ""  # what the sun does in the plan (empty without PV)
     limit_violation_kwh: float = 0.0
-    import_shortfall_kwh: float = 0.0  # net import below the slots' targets
+    import_shortfall_kwh: float = 0.0  # net import below the slots' minimums
+    import_excess_kwh: float = 0.0  # net import above the slots' own caps
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     # Proven optimal, or stopped by the deadline or memory ceiling: then

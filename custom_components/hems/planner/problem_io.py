@@ -363,6 +363,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 else _round(plan.relative_gap),
                 "limit_violation_kwh": _round(plan.limit_violation_kwh),
                 "import_shortfall_kwh": _round(plan.import_shortfall_kwh),
+                "import_excess_kwh": _round(plan.import_excess_kwh),
                 "notes": list(plan.notes),
                 "sun": plan.sun,
             },

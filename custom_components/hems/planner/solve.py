@@ -15,8 +15,10 @@ from .errors import InfeasibleError
 from .explain import explain, sun_sentence
 from .feasibility import (
     LIMIT_TOLERANCE_KWH,
+    import_excess_kwh,
     import_shortfall_kwh,
     limit_excess_kwh,
+    target_miss_kwh,
     weighted_cost,
 )
 from .firstplan import first_plan
@@ -51,24 +53,23 @@ def shares_the_sun(problem: Problem) -> bool:
 
 
 def _meets_targets(problem: Problem, sim: Simulation) -> bool:
-    """Whether a plan is within every import cap and at or above every target."""
+    """Whether a plan is within the limit and meets every slot's targets."""
     return (
         limit_excess_kwh(problem, sim.net_import_kwh) <= LIMIT_TOLERANCE_KWH
-        and import_shortfall_kwh(problem, sim) <= LIMIT_TOLERANCE_KWH
+        and target_miss_kwh(problem, sim) <= LIMIT_TOLERANCE_KWH
     )
 
 
-def _limit_note(problem: Problem, excess: float, *, fallback: bool) -> str:
-    """Say how far a best-effort (or fallback) plan is above the import caps."""
-    site = problem.import_limit_kw
-    caps = (
-        f"the import limit {site:g} kW"
-        if site is not None and all(s.max_import_kw is None for s in problem.slots)
-        else "the import cap (the site's limit, the slots' caps)"
-    )
-    if fallback:
-        return f"{caps} is broken by {excess:.3f} kWh"
-    return f"best effort: {caps} cannot be met; {excess:.3f} kWh imported above"
+def _target_notes(short: float, over: float) -> list[str]:
+    """Say how far the plan misses the slots' targets."""
+    notes = []
+    if short > LIMIT_TOLERANCE_KWH:
+        notes.append(
+            f"the import minimums cannot all be met: {short:.3f} kWh below them"
+        )
+    if over > LIMIT_TOLERANCE_KWH:
+        notes.append(f"the import caps cannot all be met: {over:.3f} kWh above them")
+    return notes
 
 
 def _objective(problem: Problem, outcome: Outcome) -> float:
@@ -260,7 +261,8 @@ def plan(
         sim = simulate_detail(problem, decisions)
     excess = limit_excess_kwh(problem, sim.net_import_kwh)
     short = import_shortfall_kwh(problem, sim)
-    weight = TARGET_WEIGHT * short + (
+    over = import_excess_kwh(problem, sim)
+    weight = TARGET_WEIGHT * (short + over) + (
         EXCESS_WEIGHT * excess if outcome.weighted else 0.0
     )
     if outcome.optimal and sim.cost + weight > outcome.bound + (
@@ -279,11 +281,14 @@ def plan(
     if excess > LIMIT_TOLERANCE_KWH:
         if not (best_effort or fallback):  # pragma: no cover - solvers never do
             raise InfeasibleError("import_limit_kw", "plan exceeds the limit")
-        notes.append(_limit_note(problem, excess, fallback=fallback))
-    if short > LIMIT_TOLERANCE_KWH:
         notes.append(
-            f"the import targets cannot all be met: {short:.3f} kWh below them"
+            f"best effort: the import limit {problem.import_limit_kw:g} kW cannot be "
+            f"met; {excess:.3f} kWh imported above it"
+            if not fallback
+            else f"the import limit {problem.import_limit_kw:g} kW is broken by "
+            f"{excess:.3f} kWh"
         )
+    notes.extend(_target_notes(short, over))
     dt = problem.slot_hours
     return Plan(
         problem=problem,
@@ -299,6 +304,7 @@ def plan(
         sun=sun_sentence(problem, sim),
         limit_violation_kwh=excess if excess > LIMIT_TOLERANCE_KWH else 0.0,
         import_shortfall_kwh=short if short > LIMIT_TOLERANCE_KWH else 0.0,
+        import_excess_kwh=over if over > LIMIT_TOLERANCE_KWH else 0.0,
         notes=tuple(notes),
         seconds=time.perf_counter() - began,
         optimal=proof.optimal,

@@ -103,7 +103,7 @@ def _slots(problem: Problem) -> None:
 
 
 def _targets(problem: Problem, slot: Slot, field: str) -> None:
-    """Check a slot's import cap and target (>= 0, the target at most the caps)."""
+    """Check a slot's import cap and minimum (>= 0, the minimum at most the caps)."""
     if slot.max_import_kw is not None:
         _at_least(slot.max_import_kw, 0, f"{field}.max_import_kw")
     if slot.min_import_kw is None:

@@ -8,8 +8,10 @@ afterwards), and create the MQTT and InfluxDB config entries.
 Every start: bring the credentials of those two config entries in line with
 the balena variables, so a changed ``MQTT_PASSWORD`` or token reaches Home
 Assistant. Only the entries the fleet box created are touched; one the user
-deleted stays deleted, and one of the user's own is never replaced. Home
-Assistant is not running yet, so editing ``.storage`` is safe.
+deleted stays deleted, and one of the user's own is never replaced. Then hems'
+OpenADR VEN and flex policy from the ``HEMS_OPENADR_*`` / ``HEMS_FLEX_POLICY``
+variables (openadr.py). Home Assistant is not running yet, so editing
+``.storage`` is safe.
 
 Standard library only (it runs on the Home Assistant image's Python). Secret
 values never appear in what it logs.
@@ -25,6 +27,8 @@ from pathlib import Path
 import secrets
 import shutil
 from typing import Any
+
+from . import openadr
 
 _LOGGER = logging.getLogger("hems_bootstrap")
 
@@ -236,6 +240,23 @@ def sync_entries(
     return notes
 
 
+def sync_flex(config: Path, env: Mapping[str, str], managed: list[str]) -> list[str]:
+    """Apply the OpenADR and flex variables to the hems entries (openadr.py)."""
+    want, problems = openadr.wanted(env)
+    if want is None:
+        return [*problems, "hems: OpenADR and flex settings left as they were"]
+    path = config / STORAGE_FILE
+    stored = _read_json(path)
+    if not isinstance(stored, dict) or stored.get("version") != STORAGE_VERSION:
+        entries: list[dict[str, Any]] = []
+    else:
+        entries = stored.get("data", {}).get("entries", [])
+    changed, notes = openadr.apply(entries, want, config, managed)
+    if changed:
+        _write_private(path, json.dumps(stored, indent=2) + "\n")
+    return notes
+
+
 def bootstrap(env: Mapping[str, str], now: datetime | None = None) -> list[str]:
     """Run the first-boot install (once) and the entry sync; return what it did."""
     now = now or datetime.now(UTC)
@@ -256,8 +277,15 @@ def bootstrap(env: Mapping[str, str], now: datetime | None = None) -> list[str]:
     specs, missing = managed_entries(env)
     notes += missing
     notes += sync_entries(config, specs, managed, now)
-    if first_boot or managed != marker.get("entries"):
+    flex_managed: list[str] = list(marker.get("openadr_entries") or [])
+    notes += sync_flex(config, env, flex_managed)
+    if (
+        first_boot
+        or managed != marker.get("entries")
+        or flex_managed != list(marker.get("openadr_entries") or [])
+    ):
         marker["entries"] = managed
+        marker["openadr_entries"] = flex_managed
         _write_private(marker_path, json.dumps(marker, indent=2) + "\n")
     return notes
 
