@@ -134,6 +134,8 @@ class FlexManager:
         self.on_prices_changed: Callable[[], None] | None = None
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._current: set[str] = set()
+        # The baseline kWh expected of each live event not yet begun.
+        self.baselines: dict[str, float | None] = {}
 
     # --- life cycle ----------------------------------------------------------
 
@@ -217,6 +219,7 @@ class FlexManager:
             event=event, response=response, received=now, decided_by=decided_by
         )
         self.records[event.key] = record
+        await self._async_expect(event)
         LOGGER.info(
             "Flexibility event %s (%s, %s to %s): %s",
             event.key,
@@ -323,24 +326,38 @@ class FlexManager:
 
     # --- what was delivered --------------------------------------------------
 
+    async def _async_usage(self, event: FlexEvent) -> tuple[Any, ZoneInfo]:
+        """Return the import readings an event's baseline and metering need."""
+        tz = ZoneInfo(self.hass.config.time_zone)
+        days = matching_days(event.start.astimezone(tz).date(), event.baseline.days)
+        first = min(days) if days else event.start.date()
+        since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+        return await self._usage(since, event.end), tz
+
+    async def _async_expect(self, event: FlexEvent) -> None:
+        """Work out the baseline of an event not yet begun (None: no data)."""
+        usage, tz = await self._async_usage(event)
+        self.baselines[event.key] = delivery(event, usage, tz).baseline_kwh
+
     async def _async_tick(self, now: datetime) -> None:
         await self.async_measure(now)
 
     async def async_measure(self, now: datetime | None = None) -> None:
         """Work out accepted events that have begun; report those that ended."""
         now = now or dt_util.utcnow()
-        tz = ZoneInfo(self.hass.config.time_zone)
         changed = False
         for key, record in list(self.records.items()):
             event = record.event
+            waiting = event.start > now or record.response is Response.PENDING
+            if record.live and event.end > now and waiting:
+                before = self.baselines.get(key)
+                await self._async_expect(event)
+                changed |= self.baselines[key] != before
+                continue
+            self.baselines.pop(key, None)
             if record.reported or record.response is not Response.ACCEPTED:
                 continue
-            if event.start > now:
-                continue
-            days = matching_days(event.start.astimezone(tz).date(), event.baseline.days)
-            first = min(days) if days else event.start.date()
-            since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-            usage = await self._usage(since, event.end)
+            usage, tz = await self._async_usage(event)
             figures = delivery(event, usage, tz)
             ended = now >= event.end + SETTLE
             final = ended and (figures.complete or now >= event.end + REPORT_BY)

@@ -6,7 +6,10 @@
   (when that service exists): joining stays the household's choice.
 - Free electricity: an entity whose attributes list sessions (``data`` or
   ``events``: ``start``, ``end``, ``code``), or the Octopus Energy free
-  electricity calendar (its events of the next 14 days).
+  electricity calendar (its events of the next 14 days).  Read when it
+  changes and every half-hour: a listed session more than 14 days ahead
+  (further than the manager takes events) is offered once it comes within
+  reach, passed ones not at all.
 - MQTT (fleet operators): JSON events on the configured topic, answered on
   ``<topic>/ack`` (see mqtt_flex.py).
 """
@@ -31,6 +34,7 @@ from .flex import (
     free_electricity_sessions,
     saving_sessions,
 )
+from .flex.rules import MAX_AHEAD
 from .flex_manager import FlexManager, Response
 from .flex_settings import FlexSettings
 from .mqtt_flex import MqttFlex
@@ -111,7 +115,7 @@ class FlexSources:
                 self.hass, list(self._readers), self._async_changed
             )
         )
-        if free and free.startswith("calendar."):
+        if free:
             self._unsubs.append(
                 async_track_time_interval(self.hass, self._async_poll, CALENDAR_POLL)
             )
@@ -132,6 +136,8 @@ class FlexSources:
         for event in events:
             if event.end <= now:
                 continue  # a past session the scheme still lists
+            if event.start > now + MAX_AHEAD:
+                continue  # offered when a later read finds it within reach
             try:
                 await self.flex.async_offer(event)
             except FlexEventError:

@@ -257,6 +257,7 @@ class TotalSensor(HemsPlanEntity, SensorEntity):
             "pv_kw",
             "solar",
             "today",
+            "flex_events",
         }
     )
 
@@ -271,6 +272,15 @@ class TotalSensor(HemsPlanEntity, SensorEntity):
         self.async_on_remove(
             async_track_time_interval(self.hass, self._async_refresh, every)
         )
+        if self.entity_description.key == "planned_cost_total":
+            # The flexibility events shown beside the plan (flex_plan.py).
+            flex = self.coordinator.config_entry.runtime_data.flex
+            self.async_on_remove(flex.async_add_listener(self._async_flex_changed))
+
+    @callback
+    def _async_flex_changed(self) -> None:
+        if self.coordinator.data is not None:
+            self.async_write_ha_state()
 
     @callback
     def _async_refresh(self, now: datetime) -> None:

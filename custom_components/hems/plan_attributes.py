@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.util import dt as dt_util
 
+from .flex_plan import flex_events
 from .load_config import BatteryConfig
 from .load_status import load_status
 from .plan_totals import Planned, SlotFlows, planned_from, slot_flows
@@ -138,6 +139,24 @@ def gbp(part: Planned) -> dict[str, float]:
     return {"energy_kwh": part.energy_kwh, "cost": round(part.cost / 100, 4)}
 
 
+def _flex_events(
+    coordinator: HemsPlanCoordinator, schedule: Schedule, flows: SlotFlows
+) -> list[dict[str, object]]:
+    """Return the flexibility events beside the plan (flex_plan.py)."""
+    flex = coordinator.config_entry.runtime_data.flex
+    return flex_events(
+        flex.records.values(),
+        now=dt_util.utcnow(),
+        slot_starts=schedule.slot_starts,
+        import_kwh=flows.import_kwh,
+        base_kw=schedule.base_load(),
+        loads_kw={
+            load_id: plan.kw for load_id, plan in schedule.loads.items() if plan.kw
+        },
+        baselines=flex.baselines,
+    )
+
+
 def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
     """Return the whole plan, compactly, for the plan card and automations."""
     schedule = coordinator.data
@@ -173,6 +192,7 @@ def plan_attributes(coordinator: HemsPlanCoordinator) -> dict[str, object]:
         "solar": _solar(coordinator, schedule),
         "loads": _loads(coordinator, schedule),
         "notes": list(schedule.notes),
+        "flex_events": _flex_events(coordinator, schedule, flows),
         # Energy the plan stays above the events' caps / below their minimums.
         "import_excess_kwh": schedule.import_excess_kwh,
         "import_shortfall_kwh": schedule.import_shortfall_kwh,

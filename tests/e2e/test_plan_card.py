@@ -412,6 +412,7 @@ def test_editor_and_card_picker(open_dashboard: Callable[..., Page]) -> None:
         "show_totals",
         "show_chart",
         "show_table",
+        "show_events",
     ]
     assert form.evaluate("form => form.data.flat_tariff") == 24.5
     page.screenshot(path=ARTIFACTS / "hems-card-editor.png")

@@ -15,10 +15,13 @@ from statistics import fmean
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder import Recorder, get_instance, history
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from custom_components.hems.const import DOMAIN
 from tests.ha.conftest import FakeOctopus
@@ -121,3 +124,99 @@ async def test_an_accepted_event_reports_what_it_delivered(
     assert float(sensor.state) == pytest.approx(paid, abs=1e-3)
     assert sensor.attributes["event"] == "service:tea"
     assert sensor.attributes["reported"] is True
+
+
+def in_window(attributes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the plan's slots inside the event's window."""
+    return [
+        slot
+        for slot in attributes["slots"]
+        if START <= datetime.fromisoformat(slot["start"]) < END
+    ]
+
+
+async def test_the_plan_shows_the_event_with_asked_planned_and_delivered(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    octopus: FakeOctopus,
+) -> None:
+    freezer.move_to(START - timedelta(minutes=50))
+    octopus.published_until = datetime(2020, 10, 28, 23, tzinfo=UTC)
+    await import_meters(
+        hass, recorder_mock, {"sensor.grid_import": "grid_import"}, now=NOW
+    )
+    await energy_prefs(hass, GRID)
+    entry = await set_up(hass)
+    await hass.services.async_call(
+        DOMAIN,
+        "flex_event",
+        {
+            "id": "tea",
+            "direction": "up",
+            "start": START.isoformat(),
+            "end": END.isoformat(),
+            "min_import_kw": 2,
+            "reward_p_per_kwh": 10,
+        },
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    baseline, metered = by_hand()
+    plan = state(hass, "sensor", entry.entry_id, "planned_cost_total")
+    (event,) = plan.attributes["flex_events"]
+    # Asked (the household's setting asks): the baseline is known beforehand.
+    assert event["status"] == "pending"
+    assert event["key"] == "service:tea"
+    assert (event["direction"], event["start"], event["end"]) == (
+        "up",
+        START.isoformat(),
+        END.isoformat(),
+    )
+    assert event["target_kw"] == 2
+    assert event["target_kwh"] == pytest.approx(2.0)
+    assert event["reward_p_per_kwh"] == pytest.approx(10)
+    assert event["baseline_kwh"] == pytest.approx(baseline, abs=1e-3)
+    assert event["asked_kwh"] == pytest.approx(2 - baseline, abs=1e-3)
+    window = in_window(plan.attributes)
+    assert len(window) == 2
+    assert event["planned_import_kwh"] == pytest.approx(
+        sum(slot["import_kwh"] for slot in window), abs=1e-3
+    )
+    assert "metered_kwh" not in event
+    await hass.services.async_call(
+        DOMAIN,
+        "flex_respond",
+        {"event": "tea", "response": "accept"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    plan = state(hass, "sensor", entry.entry_id, "planned_cost_total")
+    (event,) = plan.attributes["flex_events"]
+    assert event["status"] == "accepted"
+    window = in_window(plan.attributes)
+    assert event["planned_import_kwh"] == pytest.approx(
+        sum(slot["import_kwh"] for slot in window), abs=1e-3
+    )
+    # After it ran: metered and delivered against the same baseline.
+    await tick(hass, freezer, END + timedelta(minutes=10, seconds=30))
+    await tick(hass, freezer, END + timedelta(minutes=15, seconds=30))
+    plan = state(hass, "sensor", entry.entry_id, "planned_cost_total")
+    (event,) = plan.attributes["flex_events"]
+    assert event["reported"] is True
+    assert event["baseline_kwh"] == pytest.approx(baseline, abs=1e-3)
+    assert event["metered_kwh"] == pytest.approx(metered, abs=1e-3)
+    assert event["delivered_kwh"] == pytest.approx(metered - baseline, abs=1e-3)
+    assert event["reward_p"] == pytest.approx((metered - baseline) * 10, abs=0.01)
+    # Beside the plan, not in the state history.
+    await async_wait_recording_done(hass)
+    recorded = await get_instance(hass).async_add_executor_job(
+        history.get_last_state_changes, hass, 1, plan.entity_id
+    )
+    last = recorded[plan.entity_id][-1]
+    assert "flex_events" not in last.attributes
+    assert "unit_of_measurement" in last.attributes
+    # A day later it has gone from beside the plan.
+    await tick(hass, freezer, END + timedelta(days=1, minutes=5))
+    plan = state(hass, "sensor", entry.entry_id, "planned_cost_total")
+    assert plan.attributes["flex_events"] == []

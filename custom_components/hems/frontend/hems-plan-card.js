@@ -20,6 +20,7 @@ const DEFAULTS = Object.freeze({
   show_totals: true,
   show_chart: true,
   show_table: true,
+  show_events: true,
 });
 
 // The hems sensors the card reads, by translation key.
@@ -36,6 +37,11 @@ const WET_GOODS = new Set(["dishwasher", "washing_machine"]);
 // Mid-tone colours that read on light and dark card backgrounds.
 const PALETTE = ["#1e88e5", "#f57c00", "#8e24aa", "#00897b", "#c2185b", "#6d4c41", "#3949ab", "#7cb342"];
 const BATTERY_MODES = Object.freeze({ force_charge: "charge", charge_only: "hold", force_discharge: "sell" });
+// Flexibility events: what each asks, and how the card words it.
+const FLEX_DIRECTIONS = Object.freeze({ down: "turn down", up: "turn up" });
+const FLEX_STATUS = Object.freeze({
+  pending: "waiting for your answer", accepted: "taking part", declined: "declined", cancelled: "cancelled by its source",
+});
 const UNAVAILABLE = new Set(["unavailable", "unknown", "", undefined, null]);
 
 const escapeHtml = (value) =>
@@ -145,6 +151,8 @@ function planModel(stateObj) {
     // The plan's grid flows (kWh), where the backend gives them.
     importKwh: numberOrNull(slot.import_kwh), exportKwh: numberOrNull(slot.export_kwh),
     curtailedKwh: numberOrNull(slot.curtailed_kwh),
+    // What accepted flexibility events asked of the slot (kW).
+    capKw: numberOrNull(slot.max_import_kw), targetKw: numberOrNull(slot.min_import_kw),
   }));
   const loads = (attributes.loads || []).map((load, index) => ({
     ...load,
@@ -156,6 +164,16 @@ function planModel(stateObj) {
     max: numberOrNull(load.max_cycle_cost),
   }));
   const planned = attributes.planned && typeof attributes.planned === "object" ? attributes.planned : null;
+  const events = (Array.isArray(attributes.flex_events) ? attributes.flex_events : [])
+    .map((event) => ({
+      ...event,
+      startMs: Date.parse(event.start),
+      endMs: Date.parse(event.end),
+      down: event.direction === "down",
+      // Pending and accepted events are planned around (bands, rows).
+      live: event.status === "pending" || event.status === "accepted",
+    }))
+    .filter((event) => Number.isFinite(event.startMs) && Number.isFinite(event.endMs));
   const part = (item) => ({
     energy: numberOrNull(item?.energy_kwh),
     cost: numberOrNull(item?.cost) === null ? null : numberOrNull(item.cost) * 100,
@@ -184,9 +202,14 @@ function planModel(stateObj) {
     baseSlots: Array.isArray(attributes.base_kw) ? attributes.base_kw.map((kw) => numberOrNull(kw) || 0) : null,
     limitKw: numberOrNull(attributes.import_limit_kw),
     notes: Array.isArray(attributes.notes) ? attributes.notes : [],
+    events,
     cost: stateNumber(stateObj),
   };
 }
+
+/** The live flexibility event whose window covers part of a slot, if any. */
+const eventAt = (model, start) =>
+  model.events.find((event) => event.live && event.startMs < start + model.slotMs && start < event.endMs);
 
 const niceStep = (range, target) => {
   const raw = range / Math.max(target, 1);
@@ -317,6 +340,7 @@ class HemsPlanCard extends HTMLElement {
       body = [
         this._headline(model, visible),
         config.show_totals ? this._totals(model, visible) : "",
+        config.show_events ? this._events(model, now) : "",
         config.show_chart ? `<div class="chart-box" part="chart"></div>` : "",
         config.show_table ? this._table(model, visible, now) : "",
       ].join("");
@@ -469,6 +493,8 @@ class HemsPlanCard extends HTMLElement {
       <span><i class="key run" style="background:${runKey}"></i>runs (in the load's colour)</span>
       ${battery ? `<span><i class="key charge" style="--c:${battery.color}"></i>battery charges from the grid</span><span><i class="key hold">hold</i>battery keeps its charge</span>${model.loads.some((load) => load.battery && (load.modes || []).includes("force_discharge")) ? `<span><i class="key sell">sell</i>battery sells to the grid</span>` : ""}` : ""}
       ${wet ? `<span><i class="key start"></i>chosen start</span><span><i class="key over"></i>start above the maximum cycle cost</span>` : ""}
+      ${["down", "up"].filter((d) => model.events.some((e) => e.live && (e.down ? "down" : "up") === d)).map((d) =>
+        `<span><i class="key flex-key ${d}"></i>${FLEX_DIRECTIONS[d]} event</span>`).join("")}
       <span><i class="key now"></i>now</span></div>`;
     return `<div class="halves">${blocks}</div>${legend}${this._statuses(model)}`;
   }
@@ -479,6 +505,111 @@ class HemsPlanCard extends HTMLElement {
     if (!items.length) return "";
     return `<ul class="statuses">${items.map((load) =>
       `<li data-load="${escapeHtml(load.id)}" style="--c:${load.color}"><span class="swatch"></span><b>${escapeHtml(load.name)}</b>: ${escapeHtml(load.status)}</li>`).join("")}</ul>`;
+  }
+
+  /** The window of an event in local time: "Tue 1 Dec 17:00–18:00". */
+  _window(event) {
+    const t = this._time;
+    const sameDay = t.parts(event.startMs).date === t.parts(event.endMs - 1).date;
+    return `${t.day(event.startMs)} ${t.time(event.startMs)}–${sameDay ? "" : `${t.day(event.endMs)} `}${t.time(event.endMs)}`;
+  }
+
+  /**
+   * The flexibility events beside the plan: per event its window, what it
+   * asks, what the plan imports in it and, once measured, what it delivered.
+   * Each figure is worked out from the ones beside it.
+   */
+  _events(model, now) {
+    if (!model.events.length) return "";
+    const t = this._time;
+    const kwh = (value) => `${t.number(value, 2)} kWh`;
+    const figure = (name, value, text) =>
+      `<span class="figure" data-figure="${name}"${value === null || value === undefined ? "" : ` data-kwh="${Number(value)}"`}>${text}</span>`;
+    const names = new Map(model.loads.map((load) => [load.id, load.name]));
+    const items = model.events.map((event) => {
+      const direction = event.down ? "down" : "up";
+      const target = numberOrNull(event.target_kw);
+      const targetKwh = numberOrNull(event.target_kwh);
+      const baseline = numberOrNull(event.baseline_kwh);
+      const asked = numberOrNull(event.asked_kwh);
+      const planned = numberOrNull(event.planned_import_kwh);
+      const reward = numberOrNull(event.reward_p_per_kwh);
+      const hours = numberOrNull(event.hours) ?? (event.endMs - event.startMs) / 3600000;
+      const ended = event.endMs <= now;
+      const figures = [];
+      const bound = event.down ? "at most" : "at least";
+      figures.push(target === null
+        ? figure("ask", null, reward === null ? "asks nothing measurable" : "a reward only, no target")
+        : figure("target", targetKwh, `asks import ${bound} ${t.number(target, 1)} kW = ${kwh(targetKwh)} over ${t.number(hours, 1)} h`));
+      if (reward !== null) {
+        const points = numberOrNull(event.points_per_kwh);
+        figures.push(figure("reward", null, `pays ${t.number(reward, 2)} p/kWh${points !== null ? ` (${t.number(points, 0)} points)` : ""}`));
+      }
+      if (event.status === "accepted" && !ended) {
+        // What the plan did to the window's prices (the table's p/kWh).
+        const price = numberOrNull(event.price);
+        const delta = numberOrNull(event.price_delta) || 0;
+        const parts = [];
+        if (price !== null) parts.push(`prices the window at ${t.number(price, 2)}p`);
+        if (Math.abs(delta) > 1e-9) parts.push(`${delta > 0 ? "adds" : "takes"} ${t.number(Math.abs(delta), 2)}p ${delta > 0 ? "to" : "off"} its prices`);
+        if (parts.length) figures.push(`<span class="figure" data-figure="prices">the plan ${parts.join(" and ")}</span>`);
+      }
+      if (baseline !== null) figures.push(figure("baseline", baseline, `baseline ${kwh(baseline)}`));
+      if (asked !== null) {
+        const how = event.down ? `baseline ${t.number(baseline, 2)} − ${t.number(targetKwh, 2)}` : `${t.number(targetKwh, 2)} − baseline ${t.number(baseline, 2)}`;
+        figures.push(figure("asked", asked, `asked ${kwh(asked)} (= ${how}, at least 0)`));
+      } else if (target !== null) {
+        figures.push(figure("asked", null, "asked: not known (no baseline from the grid meter yet)"));
+      }
+      if (planned !== null) {
+        const slots = model.slots.filter((slot) => slot.start < event.endMs && event.startMs < slot.start + model.slotMs).length;
+        // The base load and every load in the window: they add up to the
+        // import where no sun or export is in it.
+        const uses = [["base load", numberOrNull(event.base_kwh) || 0],
+          ...Object.entries(event.planned_kwh || {}).map(([id, value]) => [names.get(id) || id, numberOrNull(value) || 0])]
+          .filter(([, value]) => Math.abs(value) >= 0.005);
+        const sum = uses.reduce((total, [, value]) => total + value, 0);
+        const parts = uses.map(([name, value], index) =>
+          `${index ? (value < 0 ? " − " : " + ") : value < 0 ? "−" : ""}${escapeHtml(name)} ${t.number(Math.abs(value), 2)}`).join("");
+        const adds = uses.length && Math.abs(sum - planned) < 0.005;
+        figures.push(figure("planned", planned, `planned import ${kwh(planned)} (the ${slots} half-hour${slots === 1 ? "" : "s"} marked in the table${adds ? ` = ${parts}` : ""})`));
+        if (targetKwh !== null && !ended) {
+          // Against the target: only an accepted event is planned to.
+          let verdict;
+          if (event.status !== "accepted") verdict = "not planned to until you take part";
+          else if (event.down) verdict = planned <= targetKwh + 0.005 ? `within the ${kwh(targetKwh)} cap` : `${kwh(planned - targetKwh)} above the cap`;
+          else verdict = planned >= targetKwh - 0.005 ? `meets the ${kwh(targetKwh)} target` : `${kwh(targetKwh - planned)} short of the target`;
+          figures.push(`<span class="figure" data-figure="verdict">${verdict}</span>`);
+        }
+        if (!adds && uses.length) figures.push(`<span class="figure" data-figure="loads">in the window: ${parts} kWh (the import differs by the sun used and what is sold)</span>`);
+      }
+      const after = [];
+      const metered = numberOrNull(event.metered_kwh);
+      const delivered = numberOrNull(event.delivered_kwh);
+      if (metered !== null) after.push(figure("metered", metered, `metered ${kwh(metered)}${event.complete === false ? " so far" : ""}`));
+      if (delivered !== null) {
+        const how = event.down ? "baseline − metered" : "metered − baseline";
+        const share = asked ? ` (${t.number((Math.max(0, delivered) / asked) * 100, 0)}%)` : "";
+        const against = asked !== null ? ` of ${kwh(asked)} asked${share}` : "";
+        after.push(figure("delivered", delivered, `<b>delivered ${kwh(delivered)}</b>${against} = ${how}`));
+        const earned = numberOrNull(event.reward_p);
+        if (earned !== null && reward !== null) {
+          after.push(`<span class="figure" data-figure="earned" data-pence="${earned}">earned ${t.money(earned)} = ${t.number(Math.max(0, delivered), 2)} kWh × ${t.number(reward, 2)}p</span>`);
+        }
+      } else if (ended && event.status === "accepted") {
+        after.push(figure("delivered", null, "delivered: not measured (no grid meter readings)"));
+      }
+      const status = ended
+        ? (event.status === "accepted" ? (event.reported ? "finished" : "finished, measuring") : `finished (${FLEX_STATUS[event.status] || event.status})`)
+        : event.startMs <= now && event.status === "accepted" ? "running now" : FLEX_STATUS[event.status] || event.status;
+      return `<li class="flex-event ${direction}${event.live ? "" : " inactive"}" data-event="${escapeHtml(event.key || event.id)}" data-status="${escapeHtml(event.status)}">
+        <div class="flex-head"><i class="flex-key ${direction}"></i><b>${escapeHtml(this._window(event))}</b>
+          <span class="flex-dir">${FLEX_DIRECTIONS[direction]}</span>${event.title ? ` <span class="flex-title">${escapeHtml(event.title)}</span>` : ""}
+          <span class="flex-status">${escapeHtml(status)}</span></div>
+        <div class="flex-figures">${figures.join("")}</div>
+        ${after.length ? `<div class="flex-figures after">${after.join("")}</div>` : ""}</li>`;
+    }).join("");
+    return `<section class="flex-events"><h2>Flexibility events</h2><ul>${items}</ul></section>`;
   }
 
   _row(model, slot, now, top) {
@@ -529,8 +660,11 @@ class HemsPlanCard extends HTMLElement {
       }
       return `<td class="${classes.join(" ")}" data-load="${escapeHtml(load.id)}" style="--c:${load.color}" title="${escapeHtml(title)}">${text}</td>`;
     }).join("");
-    return `<tr class="slot${current ? " now" : ""}" data-start="${escapeHtml(slot.iso)}" data-index="${slot.index}">
-      <td class="time">${escapeHtml(t.time(slot.start))}</td>
+    const event = eventAt(model, slot.start);
+    const flex = event ? ` flex ${event.down ? "down" : "up"}" data-event="${escapeHtml(event.key || event.id)}` : "";
+    const flexTitle = event ? ` title="${escapeHtml(`${FLEX_DIRECTIONS[event.down ? "down" : "up"]}: ${this._window(event)}`)}"` : "";
+    return `<tr class="slot${current ? " now" : ""}${flex}" data-start="${escapeHtml(slot.iso)}" data-index="${slot.index}">
+      <td class="time"${flexTitle}>${escapeHtml(t.time(slot.start))}</td>
       <td class="price${price !== null && price < 0 ? " negative" : ""}" style="--w:${width.toFixed(1)}%">${t.number(price, 2)}</td>${this._columns?.hasExport ? `<td class="export">${t.number(slot.exportPrice, 2)}</td>` : ""}${this._columns?.hasPv ? `<td class="pv">${slot.pv ? t.number(slot.pv, 1) : ""}</td>` : ""}${this._columns?.hasGrid ? this._gridCell(slot) : ""}${cells}</tr>`;
   }
 
@@ -606,6 +740,7 @@ class HemsPlanCard extends HTMLElement {
       return stack;
     });
     const kwTop = Math.max(1, model.limitKw || 0, ...stacks.map((stack) => stack.gross),
+      ...model.slots.map((slot) => Math.max(slot.capKw || 0, slot.targetKw || 0)),
       ...model.slots.map((slot) => slot.pv || 0)) * 1.1;
     const sold = Math.max(0, ...stacks.map((stack) => stack.exported));
     const kwMin = sold > 0 ? -sold * 1.1 : 0;
@@ -635,6 +770,22 @@ class HemsPlanCard extends HTMLElement {
     if (kwMin < 0) out.push(`<line class="grid zero kw-zero" x1="${pad.left}" x2="${width - pad.right}" y1="${f(yK(0))}" y2="${f(yK(0))}"/>`);
     // What has passed is shaded.
     if (now > x0) out.push(`<rect class="past" x="${pad.left}" y="${pad.top}" width="${f(Math.min(x(now), x(x1)) - pad.left)}" height="${plotH}"/>`);
+    // Flexibility event windows: a band over their half-hours, a strip and a
+    // label along the top (turn-down and turn-up in their own colours).
+    const bands = model.events.filter((event) => event.live && event.endMs > x0 && event.startMs < x1);
+    for (const event of bands) {
+      const a = Math.max(event.startMs, x0);
+      const b = Math.min(event.endMs, x1);
+      const direction = event.down ? "down" : "up";
+      const label = `${FLEX_DIRECTIONS[direction]} ${this._window(event)}${event.status === "pending" ? " (not answered)" : ""}`;
+      out.push(`<rect class="flex-band ${direction}${event.status === "pending" ? " pending" : ""}" data-event="${escapeHtml(event.key || event.id)}" data-start="${new Date(a).toISOString()}" data-end="${new Date(b).toISOString()}" x="${f(x(a))}" y="${pad.top}" width="${f(x(b) - x(a))}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
+      out.push(`<rect class="flex-strip ${direction}" x="${f(x(a))}" y="${pad.top - 3}" width="${f(x(b) - x(a))}" height="3"/>`);
+      // Above the plot, after the "now" label if that is in the way.
+      const nowX = x(now);
+      const labelX = nowX > x(a) - 12 && nowX < x(a) + 24 ? nowX + 14 : x(a);
+      const text = event.down ? "▼ turn down" : "▲ turn up";
+      out.push(`<text class="flex-label ${direction}" x="${f(labelX)}" y="${pad.top - 6}">${text}</text>`);
+    }
 
     // Stacked load (kW), solid up to the grid import, hatched above it where
     // the battery covers the rest.
@@ -733,6 +884,22 @@ class HemsPlanCard extends HTMLElement {
     }
     out.push(`<path class="price-line" d="${path}"/>`);
 
+    // What accepted events ask of each half-hour: a cap (turn-down) or a
+    // target (turn-up) on the grid import, a step line on the kW scale.
+    for (const [key, direction] of [["capKw", "down"], ["targetKw", "up"]]) {
+      let line = "";
+      let last = null;
+      for (const slot of model.slots) {
+        if (slot[key] === null) {
+          last = null;
+          continue;
+        }
+        line += `${last === slot.start ? "L" : "M"}${f(x(slot.start))},${f(yK(slot[key]))}H${f(x(slot.start + slotMs))}`;
+        last = slot.start + slotMs;
+      }
+      if (line) out.push(`<path class="flex-target ${direction}" d="${line}"/>`);
+    }
+
     // Import limit.
     if (model.limitKw) {
       const y = f(yK(model.limitKw));
@@ -741,7 +908,10 @@ class HemsPlanCard extends HTMLElement {
     }
 
     // Time axis: labels every 3 or 6 hours, a line at each local midnight.
-    const every = plotW / ((x1 - x0) / 3600000) < 14 ? 6 : 3;
+    // As many hours between labels as a label needs room ("12:00 AM" is wider).
+    const hourPx = plotW / ((x1 - x0) / 3600000);
+    const labelPx = t.hour12 ? 54 : 36;
+    const every = [3, 6, 12, 24].find((hours) => hours * hourPx >= labelPx) || 24;
     for (const start of starts) {
       const local = t.parts(start);
       if (local.minute !== 0) continue;
@@ -770,7 +940,9 @@ class HemsPlanCard extends HTMLElement {
       const covered = stack.covered > 1e-9 ? `; the battery covers ${t.number(stack.covered, 1)} kW` : "";
       const sunny = stack.sun > 1e-9 ? `; the sun covers ${t.number(stack.sun, 1)} kW` : "";
       const selling = stack.exported > 1e-9 ? `; sold ${t.number(stack.exported, 1)} kW` : "";
-      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${sunny}${covered}; from the grid ${t.number(stack.net, 1)} kW${selling}`;
+      const event = eventAt(model, start);
+      const flex = event ? `; ${FLEX_DIRECTIONS[event.down ? "down" : "up"]} event ${this._window(event)}` : "";
+      const label = `${t.day(start)} ${t.time(start)}: ${price === undefined ? "no price" : `${t.number(price, 2)} p/kWh`}${loads.length ? `; ${loads.join(", ")}` : ""}${sunny}${covered}; from the grid ${t.number(stack.net, 1)} kW${selling}${flex}`;
       out.push(`<rect class="hit" data-start="${new Date(start).toISOString()}" data-net="${stack.net.toFixed(3)}" data-gross="${stack.gross.toFixed(3)}" data-sun="${stack.sun.toFixed(3)}" data-covered="${stack.covered.toFixed(3)}" data-export="${stack.exported.toFixed(3)}" x="${f(x(start))}" y="${pad.top}" width="${f(slotW)}" height="${plotH}"><title>${escapeHtml(label)}</title></rect>`);
     });
 
@@ -786,6 +958,10 @@ class HemsPlanCard extends HTMLElement {
       `<span><i class="import"></i>from the grid (kW)</span>`,
       ...(model.slots.some((slot) => (slot.pv || 0) > 0) ? [`<span><i class="pv"></i>solar forecast (kW)</span>`] : []),
       ...(model.limitKw ? [`<span><i class="limit"></i>import limit</span>`] : []),
+      ...["down", "up"].filter((d) => bands.some((e) => (e.down ? "down" : "up") === d)).map((d) =>
+        `<span><i class="flex-key ${d}"></i>${FLEX_DIRECTIONS[d]} event window</span>`),
+      ...(model.slots.some((slot) => slot.capKw !== null) ? [`<span><i class="flex-line down"></i>import cap asked (kW)</span>`] : []),
+      ...(model.slots.some((slot) => slot.targetKw !== null) ? [`<span><i class="flex-line up"></i>import target asked (kW)</span>`] : []),
     ].join("");
     box.innerHTML = `<svg class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"
         aria-label="Prices and planned load" data-slots="${starts.length}">${out.join("")}</svg>
@@ -902,6 +1078,43 @@ const STYLES = `
     .plan th.price { width: 3.6em; }
   }
   .legend i.key.hold { width: auto; height: auto; border: none; font-size: 0.95em; color: var(--secondary-text-color); }
+  :host { --hems-flex-down: #e8590c; --hems-flex-up: #1c7ed6; }
+  svg .flex-band.down { fill: var(--hems-flex-down); opacity: 0.16; }
+  svg .flex-band.up { fill: var(--hems-flex-up); opacity: 0.16; }
+  svg .flex-band.pending { opacity: 0.08; }
+  svg .flex-strip.down { fill: var(--hems-flex-down); }
+  svg .flex-strip.up { fill: var(--hems-flex-up); }
+  svg .flex-label { font-size: 10px; font-weight: 600; }
+  svg .flex-target { fill: none; stroke-width: 2; stroke-dasharray: 2 2; }
+  svg .flex-target.down { stroke: var(--hems-flex-down); }
+  svg .flex-target.up { stroke: var(--hems-flex-up); }
+  .legend i.flex-line { height: 0; border-top: 2px dotted; }
+  .legend i.flex-line.down { border-color: var(--hems-flex-down); }
+  .legend i.flex-line.up { border-color: var(--hems-flex-up); }
+  svg .flex-label.down { fill: var(--hems-flex-down); }
+  svg .flex-label.up { fill: var(--hems-flex-up); }
+  .flex-key.down { background: color-mix(in srgb, var(--hems-flex-down) 35%, transparent); box-shadow: inset 0 3px 0 var(--hems-flex-down); }
+  .flex-key.up { background: color-mix(in srgb, var(--hems-flex-up) 35%, transparent); box-shadow: inset 0 3px 0 var(--hems-flex-up); }
+  .plan tr.flex.down td.time { background: color-mix(in srgb, var(--hems-flex-down) 28%, transparent); }
+  .plan tr.flex.up td.time { background: color-mix(in srgb, var(--hems-flex-up) 28%, transparent); }
+  .plan tr.flex.down td.time, .plan tr.flex.up td.time { border-right: 3px solid; }
+  .plan tr.flex.down td.time { border-right-color: var(--hems-flex-down); }
+  .plan tr.flex.up td.time { border-right-color: var(--hems-flex-up); }
+  .flex-events { margin: 4px 0 12px; }
+  .flex-events h2 { font-size: 1em; font-weight: 500; margin: 8px 0 4px; }
+  .flex-events ul { list-style: none; margin: 0; padding: 0; }
+  .flex-event { padding: 6px 8px; margin: 4px 0; border-radius: 6px; border-left: 4px solid var(--hems-flex-down);
+    background: color-mix(in srgb, var(--hems-flex-down) 8%, transparent); font-size: 0.9em; }
+  .flex-event.up { border-left-color: var(--hems-flex-up); background: color-mix(in srgb, var(--hems-flex-up) 8%, transparent); }
+  .flex-event.inactive { opacity: 0.7; }
+  .flex-head { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 8px; }
+  .flex-head i.flex-key { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
+  .flex-dir { text-transform: uppercase; font-size: 0.8em; font-weight: 600; letter-spacing: 0.04em; }
+  .flex-event.down .flex-dir { color: var(--hems-flex-down); }
+  .flex-event.up .flex-dir { color: var(--hems-flex-up); }
+  .flex-status { color: var(--secondary-text-color); font-style: italic; }
+  .flex-figures { display: flex; flex-wrap: wrap; gap: 2px 14px; color: var(--secondary-text-color); margin-top: 2px; }
+  .flex-figures.after { color: var(--primary-text-color); }
 `;
 
 class HemsPlanCardEditor extends HTMLElement {
@@ -942,6 +1155,7 @@ class HemsPlanCardEditor extends HTMLElement {
         { name: "show_totals", selector: { boolean: {} } },
         { name: "show_chart", selector: { boolean: {} } },
         { name: "show_table", selector: { boolean: {} } },
+        { name: "show_events", selector: { boolean: {} } },
       ] },
     ];
   }
@@ -957,6 +1171,7 @@ class HemsPlanCardEditor extends HTMLElement {
         show_totals: "Show today's totals",
         show_chart: "Show the chart",
         show_table: "Show the table",
+        show_events: "Show flexibility events",
       })[schema.name] || schema.name;
       this._form.addEventListener("value-changed", (event) => {
         const config = { ...event.detail.value };
