@@ -26,6 +26,8 @@ pytestmark = pytest.mark.e2e
 LONDON = ZoneInfo("Europe/London")
 SLOT = timedelta(minutes=30)
 CARD_JS = REPO / "custom_components" / "hems" / "frontend" / "hems-plan-card.js"
+# A figure shown with two decimals is within half a unit, plus float rounding.
+SHOWN = 0.005 + 1e-9
 
 HASS = "document.querySelector('home-assistant').hass"
 ENTITY_BY_KEY = f"""key => Object.values({HASS}.entities)
@@ -207,17 +209,17 @@ def test_totals_compare_with_mean_and_flat_prices(
     mean_id = page.evaluate(ENTITY_BY_KEY, "today_mean_price")
     energy = float(home_assistant.state(energy_id)["state"])
     mean = float(home_assistant.state(mean_id)["state"])
-    assert number(total("today-energy")) == pytest.approx(energy, abs=0.005)
-    assert number(total("today-mean").split("@")[1]) == pytest.approx(mean, abs=0.005)
+    assert number(total("today-energy")) == pytest.approx(energy, abs=SHOWN)
+    assert number(total("today-mean").split("@")[1]) == pytest.approx(mean, abs=SHOWN)
     # Planned from now, for the controlled loads: the plan's own breakdown.
     controlled = plan["attributes"]["planned"]["controlled_loads"]
     planned = controlled["energy_kwh"]
     cost = controlled["cost"] * 100
     assert planned > 0
-    assert number(total("planned-energy")) == pytest.approx(planned, abs=0.005)
-    assert number(total("planned-cost")) == pytest.approx(cost / 100, abs=0.005)
-    assert number(total("planned-average")) == pytest.approx(cost / planned, abs=0.005)
-    assert number(total("planned-flat")) == pytest.approx(planned * 0.245, abs=0.005)
+    assert number(total("planned-energy")) == pytest.approx(planned, abs=SHOWN)
+    assert number(total("planned-cost")) == pytest.approx(cost / 100, abs=SHOWN)
+    assert number(total("planned-average")) == pytest.approx(cost / planned, abs=SHOWN)
+    assert number(total("planned-flat")) == pytest.approx(planned * 0.245, abs=SHOWN)
     saving = number(total("planned-saving"))
     assert saving == pytest.approx(planned * 0.245 - cost / 100, abs=0.011)
     label = page.locator("hems-plan-card table.totals").inner_text()
@@ -225,10 +227,10 @@ def test_totals_compare_with_mean_and_flat_prices(
     # The headline is the Planned cost sensor, broken down into its parts.
     headline = page.locator("hems-plan-card [data-summary='cost']").inner_text()
     parts = plan["attributes"]["planned"]
-    assert number(headline) == pytest.approx(float(plan["state"]), abs=0.005)
+    assert number(headline) == pytest.approx(float(plan["state"]), abs=SHOWN)
     for key, name in (("loads", "controlled_loads"), ("base", "base_load")):
         shown = page.locator(f"hems-plan-card [data-part='{key}']").inner_text()
-        assert number(shown) == pytest.approx(parts[name]["cost"], abs=0.005)
+        assert number(shown) == pytest.approx(parts[name]["cost"], abs=SHOWN)
 
 
 def _wait_past_boundary(margin: float = 25.0) -> None:

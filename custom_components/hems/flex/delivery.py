@@ -91,23 +91,36 @@ class Delivery:
 
 
 def _asked(event: FlexEvent, baselines: list[float | None]) -> float | None:
-    """Return the kWh the targets ask against the baseline (None: no target)."""
+    """Return the kWh the targets ask against the baseline (None: no target).
+
+    Per stretch of the window (an `Ask`): a turn-down's baseline there less
+    its cap x hours, a turn-up's minimum x hours less the baseline, at least
+    0; the window's figure is their sum (what the card shows beside the
+    baseline and the target).  A half-hour a stretch covers in part counts
+    its baseline for that share.
+    """
+    slots = [slot for slot, _ in half_hours(event.start, event.end)]
     asked = 0.0
     targeted = False
-    slots = list(half_hours(event.start, event.end))
-    for (slot, _), baseline in zip(slots, baselines, strict=True):
-        for ask in event.asks:
+    for ask in event.asks:
+        target = (
+            ask.max_import_kw if ask.max_import_kw is not None else ask.min_import_kw
+        )
+        if target is None:
+            continue
+        base = 0.0
+        for slot, baseline in zip(slots, baselines, strict=True):
             overlap = min(ask.end, slot + HALF_HOUR) - max(ask.start, slot)
             if overlap <= timedelta(0):
                 continue
-            hours = overlap / timedelta(hours=1)
-            share = overlap / HALF_HOUR
-            if ask.max_import_kw is not None and baseline is not None:
-                targeted = True
-                asked += max(0.0, baseline * share - ask.max_import_kw * hours)
-            if ask.min_import_kw is not None and baseline is not None:
-                targeted = True
-                asked += max(0.0, ask.min_import_kw * hours - baseline * share)
+            if baseline is None:
+                return None
+            base += baseline * (overlap / HALF_HOUR)
+        targeted = True
+        wanted = target * ask.hours
+        asked += max(
+            0.0, base - wanted if ask.max_import_kw is not None else wanted - base
+        )
     return round(asked, 4) if targeted else None
 
 
