@@ -360,9 +360,26 @@ def test_screenshots_desktop_and_phone(
         dark = scheme == "dark"
         channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
         assert (sum(channels) / 3 < 128) == dark, background
+        assert not _overlapping_labels(page), name
         path = ARTIFACTS / f"hems-card-{name}-{scheme}.png"
         page.screenshot(path=path, full_page=True)
         assert path.stat().st_size > 10_000
+
+
+def _overlapping_labels(page: Page) -> list[tuple[str, str]]:
+    """Return the pairs of chart labels (day, limit, now, event) that overlap."""
+    boxes = page.locator(
+        "hems-plan-card svg.chart text.day, hems-plan-card svg.chart text.limit-label"
+    ).evaluate_all(
+        "els => els.map(e => { const b = e.getBoundingClientRect();"
+        " return [e.textContent, b.left, b.top, b.right, b.bottom]; })"
+    )
+    return [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
 
 
 @in_browser_thread

@@ -904,7 +904,10 @@ class HemsPlanCard extends HTMLElement {
     if (model.limitKw) {
       const y = f(yK(model.limitKw));
       out.push(`<line class="import-limit" data-kw="${model.limitKw}" x1="${pad.left}" x2="${width - pad.right}" y1="${y}" y2="${y}"/>`);
-      out.push(`<text class="limit-label" x="${width - pad.right - 4}" y="${f(yK(model.limitKw) - 4)}" text-anchor="end">import limit ${t.number(model.limitKw, 1)} kW</text>`);
+      // Above its line, unless that is the day labels' row: then below it.
+      const above = yK(model.limitKw) - 4;
+      const labelY = above < pad.top + 24 ? yK(model.limitKw) + 12 : above;
+      out.push(`<text class="limit-label" x="${width - pad.right - 4}" y="${f(labelY)}" text-anchor="end">import limit ${t.number(model.limitKw, 1)} kW</text>`);
     }
 
     // Time axis: labels every 3 or 6 hours, a line at each local midnight.
