@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 import socket
 from typing import Any
@@ -141,6 +141,31 @@ class Vtn:
     def opted(self, ven_id: str, event_id: str, opt_type: str) -> None:
         """Record the VEN's first answer to an event."""
         self.opts.append(opt_type)
+
+    def add_half_hour(
+        self,
+        event_id: str,
+        start: datetime,
+        *,
+        signal_name: str = "simple",
+        signal_type: str = "level",
+        payload: float = 1.0,
+    ) -> None:
+        """Queue a one-interval event of 30 minutes for the VEN."""
+        self.server.add_event(
+            ven_id=VEN_ID,
+            signal_name=signal_name,
+            signal_type=signal_type,
+            intervals=[
+                {
+                    "dtstart": start,
+                    "duration": timedelta(minutes=30),
+                    "signal_payload": payload,
+                }
+            ],
+            callback=self.opted,
+            event_id=event_id,
+        )
 
     def created_events(self) -> list[dict[str, Any]]:
         """Return every answer the VEN sent (oadrCreatedEvent), in order."""

@@ -17,7 +17,7 @@ from custom_components.hems.const import DOMAIN
 from custom_components.hems.flex import Direction, read_event
 from custom_components.hems.price_data import slot_start
 
-from .openadr_vtn import VEN_ID, Vtn, set_up, unreachable, until
+from .openadr_vtn import Vtn, set_up, unreachable, until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -34,16 +34,7 @@ async def test_the_ven_takes_part_by_the_households_setting(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="simple",
-        signal_type="level",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 2.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-1",
-    )
+    vtn.add_half_hour("evt-1", start, payload=2.0)
     entry = await set_up(
         hass,
         tmp_path,
@@ -91,16 +82,7 @@ async def test_an_answer_the_vtn_did_not_take_is_sent_again(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="simple",
-        signal_type="level",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-3",
-    )
+    vtn.add_half_hour("evt-3", start)
     # The answer to the first sync and to the first poll (which delivers the
     # event again) meet an HTTP 503.
     vtn.refuse_answers = 2

@@ -42,16 +42,7 @@ async def test_a_vtn_that_goes_away_is_told_the_answer_when_back(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="simple",
-        signal_type="level",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-4",
-    )
+    vtn.add_half_hour("evt-4", start)
     entry = await set_up(
         hass,
         tmp_path,
@@ -88,16 +79,7 @@ async def test_an_unknown_signal_is_opted_out_and_a_repair_issue(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=1)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="BID_LOAD",
-        signal_type="setpoint",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-2",
-    )
+    vtn.add_half_hour("evt-2", start, signal_name="BID_LOAD", signal_type="setpoint")
     entry = await set_up(
         hass,
         tmp_path,
@@ -285,16 +267,7 @@ async def test_an_answer_the_vtn_refuses_is_logged_and_not_repeated(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.server.add_event(
-        ven_id=VEN_ID,
-        signal_name="simple",
-        signal_type="level",
-        intervals=[
-            {"dtstart": start, "duration": timedelta(minutes=30), "signal_payload": 1.0}
-        ],
-        callback=vtn.opted,
-        event_id="evt-5",
-    )
+    vtn.add_half_hour("evt-5", start)
     entry = await set_up(
         hass,
         tmp_path,
