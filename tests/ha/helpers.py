@@ -143,3 +143,18 @@ def entity(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None
     return found
+
+
+def plan_state(hass: HomeAssistant) -> State:
+    """Return the plan sensor's state (the plan's cost, the plan as attributes)."""
+    found = hass.states.get(entity(hass, "sensor", "HEMS_planned_cost_total"))
+    assert found is not None
+    return found
+
+
+def plan_slots(hass: HomeAssistant) -> dict[datetime, dict[str, Any]]:
+    """Return the plan sensor's per-slot attributes by start."""
+    return {
+        datetime.fromisoformat(slot["start"]): slot
+        for slot in plan_state(hass).attributes["slots"]
+    }

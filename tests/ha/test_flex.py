@@ -19,6 +19,8 @@ from .helpers import (
     PUBLISHED,
     SLOT,
     entity_id,
+    plan_slots,
+    plan_state,
     planned_on,
     real_price,
     set_up,
@@ -319,16 +321,6 @@ async def test_a_damaged_event_store_keeps_what_it_can(
     assert schedule.prices[schedule.slot_starts.index(slot)] == 0
 
 
-def plan_slots(hass: HomeAssistant) -> dict[datetime, dict[str, Any]]:
-    """Return the plan sensor's per-slot attributes by start."""
-    found = hass.states.get(entity_id(hass, "sensor", "HEMS", "planned_cost_total"))
-    assert found is not None
-    return {
-        datetime.fromisoformat(slot["start"]): slot
-        for slot in found.attributes["slots"]
-    }
-
-
 async def test_a_turn_down_target_alone_caps_the_planned_import(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -380,9 +372,7 @@ async def test_a_turn_up_target_alone_pulls_the_car_into_the_window(
     assert all(slots[s]["import_kwh"] >= 7.0 * 0.5 - 1e-6 for s in up)
     assert [slots[s].get("min_import_kw") for s in up] == [7.0] * 4
     assert entry.runtime_data.plan.data.import_shortfall_kwh == 0.0
-    found = hass.states.get(entity_id(hass, "sensor", "HEMS", "planned_cost_total"))
-    assert found is not None
-    assert found.attributes["import_shortfall_kwh"] == 0.0
+    assert plan_state(hass).attributes["import_shortfall_kwh"] == 0.0
     # Declined: the plan goes back to the cheapest half-hours.
     await hass.services.async_call(
         DOMAIN, "flex_respond", {"event": "up", "response": "decline"}, blocking=True

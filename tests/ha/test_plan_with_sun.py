@@ -27,7 +27,17 @@ from tests.octopus_energy import (
 )
 
 from .conftest import FakeOctopus
-from .helpers import BATTERY, EVENING, PUBLISHED, SLOT, entity, set_up, tick
+from .helpers import (
+    BATTERY,
+    EVENING,
+    PUBLISHED,
+    SLOT,
+    entity,
+    plan_slots,
+    plan_state,
+    set_up,
+    tick,
+)
 
 UK = ZoneInfo("Europe/London")
 FORECAST = "sensor.pv_forecast"
@@ -137,12 +147,6 @@ def solar_options(**more: Any) -> dict[str, Any]:
     }
 
 
-def plan_state(hass: HomeAssistant) -> Any:
-    found = hass.states.get(entity(hass, "sensor", "HEMS_planned_cost_total"))
-    assert found is not None
-    return found
-
-
 def load_item(hass: HomeAssistant, load_id: str) -> dict[str, Any]:
     return next(
         item for item in plan_state(hass).attributes["loads"] if item["id"] == load_id
@@ -219,9 +223,7 @@ async def test_a_sunny_forecast_heats_the_water_at_midday(
     assert sun.startswith("Hot water from PV surplus")
     assert f"{sunny[0].astimezone(UK):%H:%M}" in sun
     assert f"{sunny[0]:%H:%M}" not in sun
-    by_start = {
-        datetime.fromisoformat(slot["start"]): slot for slot in attributes["slots"]
-    }
+    by_start = plan_slots(hass)
     for start in sunny:
         slot = by_start[start]
         assert slot["pv_kw"] == pytest.approx(forecast[start])
