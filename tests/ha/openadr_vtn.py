@@ -142,16 +142,17 @@ class Vtn:
         """Record the VEN's first answer to an event."""
         self.opts.append(opt_type)
 
-    def add_half_hour(
+    def add_event(
         self,
         event_id: str,
         start: datetime,
         *,
+        duration: timedelta = timedelta(minutes=30),
         signal_name: str = "simple",
         signal_type: str = "level",
         payload: float = 1.0,
     ) -> None:
-        """Queue a one-interval event of 30 minutes for the VEN."""
+        """Queue a one-interval event for the VEN (30 minutes unless told)."""
         self.server.add_event(
             ven_id=VEN_ID,
             signal_name=signal_name,
@@ -159,7 +160,7 @@ class Vtn:
             intervals=[
                 {
                     "dtstart": start,
-                    "duration": timedelta(minutes=30),
+                    "duration": duration,
                     "signal_payload": payload,
                 }
             ],

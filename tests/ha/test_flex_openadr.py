@@ -34,7 +34,7 @@ async def test_the_ven_takes_part_by_the_households_setting(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.add_half_hour("evt-1", start, payload=2.0)
+    vtn.add_event("evt-1", start, payload=2.0)
     entry = await set_up(
         hass,
         tmp_path,
@@ -82,7 +82,7 @@ async def test_an_answer_the_vtn_did_not_take_is_sent_again(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.add_half_hour("evt-3", start)
+    vtn.add_event("evt-3", start)
     # The answer to the first sync and to the first poll (which delivers the
     # event again) meet an HTTP 503.
     vtn.refuse_answers = 2

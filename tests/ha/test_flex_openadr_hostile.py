@@ -42,7 +42,7 @@ async def test_a_vtn_that_goes_away_is_told_the_answer_when_back(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.add_half_hour("evt-4", start)
+    vtn.add_event("evt-4", start)
     entry = await set_up(
         hass,
         tmp_path,
@@ -79,7 +79,7 @@ async def test_an_unknown_signal_is_opted_out_and_a_repair_issue(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=1)
-    vtn.add_half_hour("evt-2", start, signal_name="BID_LOAD", signal_type="setpoint")
+    vtn.add_event("evt-2", start, signal_name="BID_LOAD", signal_type="setpoint")
     entry = await set_up(
         hass,
         tmp_path,
@@ -175,20 +175,7 @@ async def test_an_event_whose_window_is_past_is_refused(
         ("evt-old", now - timedelta(hours=3)),
         ("evt-now", now),
     ):
-        vtn.server.add_event(
-            ven_id=VEN_ID,
-            signal_name="simple",
-            signal_type="level",
-            intervals=[
-                {
-                    "dtstart": start,
-                    "duration": timedelta(minutes=30),
-                    "signal_payload": 2.0,
-                }
-            ],
-            callback=vtn.opted,
-            event_id=event_id,
-        )
+        vtn.add_event(event_id, start, payload=2.0)
     entry = await set_up(
         hass,
         tmp_path,
@@ -220,20 +207,7 @@ async def test_an_event_overlapping_one_taken_is_refused(
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
     for event_id, begin in (("evt-a", start), ("evt-b", start + timedelta(minutes=30))):
-        vtn.server.add_event(
-            ven_id=VEN_ID,
-            signal_name="simple",
-            signal_type="level",
-            intervals=[
-                {
-                    "dtstart": begin,
-                    "duration": timedelta(hours=1),
-                    "signal_payload": 1.0,
-                }
-            ],
-            callback=vtn.opted,
-            event_id=event_id,
-        )
+        vtn.add_event(event_id, begin, duration=timedelta(hours=1))
     entry = await set_up(
         hass,
         tmp_path,
@@ -267,7 +241,7 @@ async def test_an_answer_the_vtn_refuses_is_logged_and_not_repeated(
     hass: HomeAssistant, tmp_path: Path, vtn: Vtn, caplog: pytest.LogCaptureFixture
 ) -> None:
     start = slot_start(dt_util.utcnow()) + timedelta(hours=2)
-    vtn.add_half_hour("evt-5", start)
+    vtn.add_event("evt-5", start)
     entry = await set_up(
         hass,
         tmp_path,
