@@ -58,6 +58,7 @@ from .flex_flow import (
     async_check_section as async_check_flex,
     section_schema as flex_section_schema,
 )
+from .form_fields import Errors, Placeholders
 from .load_flow import LoadSubentryFlow
 from .prices import (
     REGIONS,
@@ -100,9 +101,6 @@ POWER_SELECTOR = NumberSelector(
     )
 )
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-
-type Errors = dict[str, str]
-type Placeholders = dict[str, str]
 
 
 def source_schema(source: PriceSourceType, product: str = "") -> probatio.Schema:

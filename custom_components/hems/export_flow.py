@@ -9,9 +9,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -28,19 +25,9 @@ from .export_settings import (
     SECTION,
     ExportSource,
 )
+from .form_fields import Errors, Placeholders, number_box
 from .prices import REGIONS, OctopusClient, OctopusError, rates_entities_problem
 from .sources import describe_entity
-
-type Errors = dict[str, str]
-type Placeholders = dict[str, str]
-
-
-def _number(step: float, unit: str) -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(
-            step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
-        )
-    )
 
 
 def section_schema() -> dict[probatio.Marker, Any]:
@@ -64,8 +51,8 @@ def section_schema() -> dict[probatio.Marker, Any]:
             probatio.Optional(CONF_EXPORT_ENTITIES): EntitySelector(
                 EntitySelectorConfig(domain="event", multiple=True)
             ),
-            probatio.Optional(CONF_EXPORT_RATE): _number(0.01, "p/kWh"),
-            probatio.Optional(CONF_EXPORT_LIMIT): _number(0.01, "kW"),
+            probatio.Optional(CONF_EXPORT_RATE): number_box(0.01, "p/kWh"),
+            probatio.Optional(CONF_EXPORT_LIMIT): number_box(0.01, "kW"),
         }
     )
     return {probatio.Optional(SECTION): section(fields, {"collapsed": True})}

@@ -8,9 +8,6 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -39,18 +36,8 @@ from .flex_settings import (
     FlexSettings,
     Policy,
 )
+from .form_fields import Errors, Placeholders, number_box
 from .openadr_tls import PemError, check_fingerprint, read_credentials
-
-type Errors = dict[str, str]
-type Placeholders = dict[str, str]
-
-
-def _number(step: float, unit: str) -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=0, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
-        )
-    )
 
 
 def section_schema() -> dict[probatio.Marker, Any]:
@@ -64,8 +51,8 @@ def section_schema() -> dict[probatio.Marker, Any]:
                     translation_key="flex_policy",
                 )
             ),
-            probatio.Optional(CONF_PENCE_PER_POINT): _number(0.001, "p"),
-            probatio.Optional(CONF_LEVEL_UPLIFT): _number(0.1, "p/kWh"),
+            probatio.Optional(CONF_PENCE_PER_POINT): number_box(0.001, "p", minimum=0),
+            probatio.Optional(CONF_LEVEL_UPLIFT): number_box(0.1, "p/kWh", minimum=0),
             probatio.Optional(CONF_SAVING_SESSIONS): EntitySelector(
                 EntitySelectorConfig(domain="event")
             ),
@@ -88,7 +75,7 @@ def section_schema() -> dict[probatio.Marker, Any]:
                 TextSelectorConfig(multiline=True)
             ),
             probatio.Optional(CONF_FINGERPRINT): TextSelector(),
-            probatio.Optional(CONF_POLL): _number(1, "s"),
+            probatio.Optional(CONF_POLL): number_box(1, "s", minimum=0),
         }
     )
     return {probatio.Optional(SECTION): section(fields, {"collapsed": True})}

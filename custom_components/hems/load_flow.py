@@ -7,9 +7,6 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -21,6 +18,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .actuators import I2cBoard
+from .form_fields import Errors, number_box
 from .load_config import (
     ALL_BATTERY_MODES,
     BATTERY_MODES,
@@ -47,20 +45,6 @@ ACTUATOR_STEPS = {
     ActuatorKind.NONE: "no_actuator",
 }
 
-type Errors = dict[str, str]
-
-
-def _number(step: float, unit: str | None = None) -> NumberSelector:
-    """Return a number box.
-
-    Its range is checked by the settings parser, whose messages are translated
-    and say the range (the selector's own would be English).
-    """
-    config = NumberSelectorConfig(step=step, mode=NumberSelectorMode.BOX)
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
-
 
 class HalfHourSelector(TimeSelector):
     """A time picker without seconds (the frontend's ``no_second``)."""
@@ -72,12 +56,12 @@ class HalfHourSelector(TimeSelector):
         super().__init__(cast("TimeSelectorConfig", {"no_second": True}))
 
 
-POWER = _number(0.1, "kW")
-HOURS = _number(0.5, "h")
-PENCE = _number(0.01, "p")
-PRICE = _number(0.01, "p/kWh")
-ENERGY = _number(0.1, "kWh")
-PRIORITY = _number(1)
+POWER = number_box(0.1, "kW")
+HOURS = number_box(0.5, "h")
+PENCE = number_box(0.01, "p")
+PRICE = number_box(0.01, "p/kWh")
+ENERGY = number_box(0.1, "kWh")
+PRIORITY = number_box(1)
 
 
 def kind_schema(kind: LoadKind) -> probatio.Schema:
@@ -108,8 +92,8 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                         )
                     ),
                     probatio.Optional("car_battery_kwh"): ENERGY,
-                    probatio.Optional("target_soc"): _number(1, "%"),
-                    probatio.Optional("charger_efficiency"): _number(0.01),
+                    probatio.Optional("target_soc"): number_box(1, "%"),
+                    probatio.Optional("charger_efficiency"): number_box(0.01),
                 }
             )
         case LoadKind.IMMERSION:
@@ -121,7 +105,9 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     probatio.Required(
                         "cheaper_than_gas", default=True
                     ): BooleanSelector(),
-                    probatio.Required("boiler_efficiency", default=0.9): _number(0.01),
+                    probatio.Required("boiler_efficiency", default=0.9): number_box(
+                        0.01
+                    ),
                     probatio.Required(
                         "window_start", default="00:00:00"
                     ): HalfHourSelector(),
@@ -155,8 +141,10 @@ def kind_schema(kind: LoadKind) -> probatio.Schema:
                     probatio.Required("capacity_kwh", default=5.0): ENERGY,
                     probatio.Required("charge_kw", default=2.5): POWER,
                     probatio.Required("discharge_kw", default=2.5): POWER,
-                    probatio.Required("efficiency", default=0.9): _number(0.01),
-                    probatio.Required("min_soc_kwh", default=0.0): _number(0.1, "kWh"),
+                    probatio.Required("efficiency", default=0.9): number_box(0.01),
+                    probatio.Required("min_soc_kwh", default=0.0): number_box(
+                        0.1, "kWh"
+                    ),
                     probatio.Required("soc_entity"): EntitySelector(
                         EntitySelectorConfig(
                             domain=["sensor", "number", "input_number"]
@@ -191,15 +179,15 @@ ACTUATOR_SCHEMAS = {
     ),
     "gpio_actuator": probatio.Schema(
         {
-            probatio.Required("pin"): _number(1),
+            probatio.Required("pin"): number_box(1),
             probatio.Required("active_high", default=True): BooleanSelector(),
         }
     ),
     "i2c_actuator": probatio.Schema(
         {
-            probatio.Required("bus", default=1): _number(1),
+            probatio.Required("bus", default=1): number_box(1),
             probatio.Required("address", default="0x10"): TextSelector(),
-            probatio.Required("channel", default=1): _number(1),
+            probatio.Required("channel", default=1): number_box(1),
             probatio.Required(
                 "board", default=I2cBoard.REGISTER_PER_CHANNEL.value
             ): SelectSelector(
@@ -226,8 +214,8 @@ ACTUATOR_SCHEMAS = {
                 SelectSelectorConfig(options=["W", "kW"])
             ),
             probatio.Required("charge_positive", default=True): BooleanSelector(),
-            probatio.Required("min_interval_s", default=300): _number(1, "s"),
-            probatio.Required("step_kw", default=0.1): _number(0.01, "kW"),
+            probatio.Required("min_interval_s", default=300): number_box(1, "s"),
+            probatio.Required("step_kw", default=0.1): number_box(0.01, "kW"),
         }
     ),
 }

@@ -19,6 +19,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util.unit_conversion import EnergyConverter
 import probatio
 
+from .form_fields import Errors, Placeholders
 from .house_load import Statistic
 from .site_options import (
     CONF_ESTIMATE,
@@ -34,9 +35,6 @@ from .site_options import (
     ForecastSource,
 )
 from .solar_forecast import Estimate, has_forecast
-
-type Errors = dict[str, str]
-type Placeholders = dict[str, str]
 
 
 def _select(options: list[str], key: str) -> SelectSelector:
