@@ -8,7 +8,7 @@ less, normal discharges more) and the SoC stays higher, so the future cost is at
 most ``(s' - s) x N / efficiency`` higher, N being the most negative price
 still to come (0 if none).  A pair (s, c) is dropped only when another pair
 (s' >= s, c') has c' + N(s' - s)/eff <= c: it can do everything (s, c) can, as
-cheaply.  (In best-effort mode the energy above the caps is priced at
+cheaply.  (In best-effort mode the energy above the limit is priced at
 ``EXCESS_WEIGHT``; a higher SoC also imports no more, so the same holds.  A
 slot's minimum net import makes a kWh less net import there cost up to
 ``TARGET_WEIGHT`` more: N then counts it on top of the price; the extra
@@ -48,7 +48,8 @@ import numpy.typing as npt
 
 from .budget import Budget, BudgetExceededError
 from .eligibility import cycle_starts, run_slots
-from .feasibility import limit_error
+from .errors import InfeasibleError
+from .feasibility import limit_infeasibility
 from .grid import grid_cost
 from .lpbound import (
     Bound,
@@ -133,7 +134,7 @@ class Model:
     dt: float
     prices: list[float]
     const: list[float]
-    limits: list[float] | None  # kWh per slot (inf: no cap); None: no slot has one
+    limit: float | None
     battery: Battery | None
     priced: tuple[bool, ...] = ()
     runners: list[Runner] = field(default_factory=list)
@@ -192,7 +193,7 @@ class Model:
             self.dt,
             self.prices,
             list(self.const),
-            self.limits,
+            self.limit,
             self.battery,
             self.priced,
             fixed_on=dict(self.fixed_on),
@@ -226,7 +227,7 @@ def build_model(problem: Problem) -> Model:
         dt,
         problem.prices,
         [kw * dt for kw in problem.base_kw],
-        problem.import_caps_kwh,
+        None if problem.import_limit_kw is None else problem.import_limit_kw * dt,
         battery,
         problem.priced,
         floors=problem.import_floors_kwh,
@@ -612,7 +613,7 @@ def search(  # noqa: C901, PLR0915
     progress = progress or Progress()
     count = model.count
     prices = model.prices
-    limits = model.limits
+    limit = model.limit
     has_battery = model.battery is not None
     penalties = _penalties(model)
     unmet = _unmet_ahead(model)
@@ -666,13 +667,13 @@ def search(  # noqa: C901, PLR0915
         new_excess = excess[parent[base]]
         ok = np.ones(len(base), dtype=bool)
         _short(model, t, net, new_cost)
-        if limits is not None and limits[t] < INF:
-            above = np.maximum(0.0, net - limits[t])
+        if limit is not None:
+            above = np.maximum(0.0, net - limit)
             if best_effort:
                 new_cost += EXCESS_WEIGHT * above
                 new_excess = new_excess + above
             else:
-                ok &= net <= limits[t] + LIMIT_TOLERANCE_KWH
+                ok &= net <= limit + LIMIT_TOLERANCE_KWH
         floors = (
             np.array([bound.loads(t + 1, k) for k in new_index])
             if bound is not None
@@ -747,7 +748,7 @@ def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found 
     slot; it gives the exact search its first ceiling.  ``None`` if the
     limit cannot be met.
     """
-    count, prices, limits = model.count, model.prices, model.limits
+    count, prices, limit = model.count, model.prices, model.limit
     export = model.export or [0.0] * count
     penalties = _penalties(model)
     soc = np.array([model.soc0])
@@ -761,13 +762,13 @@ def battery_search(model: Model, *, best_effort: bool, budget: Budget) -> Found 
         new_cost = cost[parent] + grid_cost(net, prices[t], export[t], model.export_cap)
         new_excess = excess[parent]
         _short(model, t, net, new_cost)
-        if limits is not None and limits[t] < INF:
-            above = np.maximum(0.0, net - limits[t])
+        if limit is not None:
+            above = np.maximum(0.0, net - limit)
             if best_effort:
                 new_cost += EXCESS_WEIGHT * above
                 new_excess = new_excess + above
             else:
-                new_cost[net > limits[t] + LIMIT_TOLERANCE_KWH] = INF
+                new_cost[net > limit + LIMIT_TOLERANCE_KWH] = INF
         order = np.lexsort((mode, new_cost, -new_soc))
         value = (new_cost + penalties[t + 1] * new_soc)[order]
         least = np.minimum.accumulate(value)
@@ -834,8 +835,8 @@ def fixed_loads(model: Model, prices: list[float]) -> Model | None:
     count = model.count
     result = model.copy_fixed()
     pv = model.pv or [0.0] * count
-    limits = model.limits or [INF] * count
-    room = [cap - c + g for cap, c, g in zip(limits, model.const, pv, strict=True)]
+    cap = INF if model.limit is None else model.limit
+    room = [cap - c + g for c, g in zip(model.const, pv, strict=True)]
     tol = LIMIT_TOLERANCE_KWH
     items: list[tuple[float, int, Runner | Cycle]] = [
         (-r.kwh, i, r) for i, r in enumerate(model.runners)
@@ -1075,10 +1076,10 @@ def solve_dp(
     """
     budget = budget or Budget.start()
     result = _solve(build_model(problem), first, best_effort=False, budget=budget)
-    if result is None and best_effort and problem.import_caps_kwh is not None:
+    if result is None and best_effort and problem.import_limit_kw is not None:
         result = _solve(build_model(problem), None, best_effort=True, budget=budget)
     if result is None:
-        raise limit_error(problem)
+        raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
     if result.decisions is not None:  # a power battery planned by modes
         result = replace(result, decisions=as_setpoints(problem, result.decisions))
     return result

@@ -1,7 +1,6 @@
 """Whether a set of decisions meets every load's requirements and the limit."""
 
 from .eligibility import cycle_starts, run_slots
-from .errors import InfeasibleError
 from .models import Battery, CycleLoad, Decisions, InterruptibleLoad, Problem
 from .outcome import EXCESS_WEIGHT, TARGET_WEIGHT
 from .simulate import Simulation, simulate_detail
@@ -43,25 +42,23 @@ def violations(problem: Problem, decisions: Decisions) -> list[str]:  # noqa: C9
                     found.append(f"{load.id}: wrong number of modes or setpoints")
                 elif load.control == "modes" and not set(steering) <= set(load.modes):
                     found.append(f"{load.id}: a mode it does not offer")
-    caps = problem.import_caps_kwh
-    if caps is not None:
+    if problem.import_limit_kw is not None:
+        cap = problem.import_limit_kw * problem.slot_hours + LIMIT_TOLERANCE_KWH
         net = simulate_detail(problem, decisions).net_import_kwh
         found.extend(
             f"slot {i}: net import {kwh:.4f} kWh over the limit"
-            for i, (kwh, cap) in enumerate(zip(net, caps, strict=True))
-            if kwh > cap + LIMIT_TOLERANCE_KWH
+            for i, kwh in enumerate(net)
+            if kwh > cap
         )
     return found
 
 
 def limit_excess_kwh(problem: Problem, net_import_kwh: tuple[float, ...]) -> float:
     """Total energy imported above the site's import limit."""
-    caps = problem.import_caps_kwh
-    if caps is None:
+    if problem.import_limit_kw is None:
         return 0.0
-    return sum(
-        max(0.0, kwh - cap) for kwh, cap in zip(net_import_kwh, caps, strict=True)
-    )
+    cap = problem.import_limit_kw * problem.slot_hours
+    return sum(max(0.0, kwh - cap) for kwh in net_import_kwh)
 
 
 def _slot_nets(sim: Simulation) -> list[float]:
@@ -97,11 +94,6 @@ def import_excess_kwh(problem: Problem, sim: Simulation) -> float:
 def target_miss_kwh(problem: Problem, sim: Simulation) -> float:
     """Energy outside the slots' targets: below the minimums, above the caps."""
     return import_shortfall_kwh(problem, sim) + import_excess_kwh(problem, sim)
-
-
-def limit_error(problem: Problem) -> InfeasibleError:
-    """Return the error for an import limit no plan meets."""
-    return InfeasibleError("import_limit_kw", limit_infeasibility(problem))
 
 
 def limit_infeasibility(problem: Problem) -> str:

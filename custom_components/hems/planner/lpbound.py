@@ -119,9 +119,8 @@ def site(model: Model, *, best_effort: bool) -> Site:
     lo: list[float] = []
     hi: list[float] = []
     costs: list[SlotCost] = []
-    limits = model.limits or [INF] * count
+    limit = INF if model.limit is None else model.limit
     for t in range(count):
-        limit = limits[t]
         low = model.const[t] - pv[t]  # nothing discharges
         if not battery:
             top, c = peak[t] - pv[t], 0.0
@@ -296,7 +295,7 @@ def _grid(
     """
     inf = INF
     pv = model.pv or [0.0] * model.count
-    limits = model.limits or [INF] * model.count
+    limit = INF if model.limit is None else model.limit
     rows: list[int] = []
     imports: list[int] = []
     sources: list[int] = []
@@ -310,7 +309,7 @@ def _grid(
         out = lp.row(-inf, pv[t])
         sources.append(out)
         top = max(where.hi[t], 0.0)
-        low = min(top, limits[t])
+        low = min(top, limit)
         columns: list[tuple[int, float, float]] = []  # (column, cost, sign in net)
         for price, width in ((cost.price, low), (cost.price + cost.weight, top - low)):
             if width > 0:

@@ -25,7 +25,8 @@ from typing import Any
 
 from .budget import Budget, BudgetExceededError, model_bytes
 from .eligibility import cycle_starts, run_slots
-from .feasibility import limit_error, weighted_cost
+from .errors import InfeasibleError
+from .feasibility import limit_infeasibility, weighted_cost
 from .highs import interrupt_on, new_highs
 from .milp_battery import BatterySlot, mode_battery, power_battery
 from .milp_grid import Grid, grid
@@ -150,7 +151,7 @@ def build_model(problem: Problem, *, best_effort: bool) -> Model:
     model.grid = grid(
         site,
         matrix,
-        problem.import_caps_kwh,
+        None if problem.import_limit_kw is None else problem.import_limit_kw * site.dt,
         (problem.import_floors_kwh, problem.import_ceilings_kwh),
         best_effort=best_effort,
     )
@@ -373,5 +374,5 @@ def solve_milp(
     if result is None and (best_effort or weighted):
         result = _run(problem, budget, start, weighted=True)
     if result is None:
-        raise limit_error(problem)
+        raise InfeasibleError("import_limit_kw", limit_infeasibility(problem))
     return result

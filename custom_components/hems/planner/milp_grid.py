@@ -94,7 +94,7 @@ def _split(site: Site, t: int, matrix: Matrix) -> tuple[int, int, Expr]:
 def grid(
     site: Site,
     matrix: Matrix,
-    caps_kwh: list[float] | None,
+    limit_kwh: float | None,
     targets: tuple[list[float] | None, list[float] | None] = (None, None),
     *,
     best_effort: bool,
@@ -113,8 +113,7 @@ def grid(
             _target(site, matrix, t, floors_kwh[t], above=False)
         if ceilings_kwh is not None and ceilings_kwh[t] < INF:
             _target(site, matrix, t, ceilings_kwh[t], above=True)
-        limit_kwh = INF if caps_kwh is None else caps_kwh[t]
-        if limit_kwh == INF:
+        if limit_kwh is None:
             continue
         if best_effort:
             slack = matrix.col(EXCESS_WEIGHT, 0.0, INF)

@@ -164,13 +164,6 @@ class Problem:
         return self.export_limit_kw * self.slot_hours
 
     @property
-    def import_caps_kwh(self) -> list[float] | None:
-        """The site's import limit per slot, kWh (``None`` without a limit)."""
-        if self.import_limit_kw is None:
-            return None
-        return [self.import_limit_kw * self.slot_hours] * len(self.slots)
-
-    @property
     def import_ceilings_kwh(self) -> list[float] | None:
         """Each slot's own import cap, kWh (``inf`` where none; ``None``: no slot)."""
         if all(s.max_import_kw is None for s in self.slots):
