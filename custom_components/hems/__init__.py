@@ -210,7 +210,7 @@ async def _async_flex(
     await flex.async_load()
     entry.async_on_unload(flex.async_shutdown)
     plan.flex_prices = flex.adjust
-    plan.flex_targets = flex.targets
+    plan.flex_accepted = flex.accepted
 
     @callback
     def _replan() -> None:

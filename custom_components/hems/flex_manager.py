@@ -32,7 +32,6 @@ from .flex import (
     check_admissible,
     delivery,
     matching_days,
-    slot_targets,
 )
 from .flex_settings import FlexSettings, Policy
 from .prices import PriceSlot
@@ -317,12 +316,6 @@ class FlexManager:
             else PriceSlot(start=slot.start, end=slot.end, value=value)
             for slot, value in zip(slots, values, strict=True)
         )
-
-    def targets(
-        self, start: datetime, end: datetime, site_limit_kw: float | None
-    ) -> tuple[float | None, float | None]:
-        """Return the import cap and target (kW) the accepted events ask of a slot."""
-        return slot_targets(start, end, self.accepted(), site_limit_kw)
 
     # --- what was delivered --------------------------------------------------
 

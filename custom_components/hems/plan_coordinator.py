@@ -65,6 +65,7 @@ from .control_state import ControlState, DayTotals, Override, Requirement
 from .coordinator import HemsPriceCoordinator
 from .diversion import Diverter, DivertLoad
 from .export_settings import ExportSettings
+from .flex import FlexEvent, slot_targets
 from .limit_report import limit_report
 from .load_config import (
     BatteryConfig,
@@ -161,13 +162,8 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
         self.flex_prices: (
             Callable[[Sequence[PriceSlot]], Sequence[PriceSlot]] | None
         ) = None
-        # Their import caps and targets of a half-hour, given the site's limit.
-        self.flex_targets: (
-            Callable[
-                [datetime, datetime, float | None], tuple[float | None, float | None]
-            ]
-            | None
-        ) = None
+        # The accepted events themselves: their caps and minimums are planned.
+        self.flex_accepted: Callable[[], Sequence[FlexEvent]] | None = None
         # The solar forecast (kW) of half-hours (set by the entry).
         self.pv_kw_at: Callable[[Sequence[datetime]], Sequence[float]] | None = None
         # A re-plan asked for while one runs is made once more when it ends
@@ -584,12 +580,14 @@ class HemsPlanCoordinator(DataUpdateCoordinator[Schedule | None]):
             if options.get(CONF_IMPORT_LIMIT)
             else None
         )
-        asked = self.flex_targets
+        events = self.flex_accepted() if self.flex_accepted else ()
         return SiteState(
             base_load_kw=max(base, 0.0),
             import_limit_kw=limit,
             import_targets_at=(
-                None if asked is None else lambda start, end: asked(start, end, limit)
+                (lambda start, end: slot_targets(start, end, events, limit))
+                if events
+                else None
             ),
             gas_price=options.get(CONF_GAS_PRICE),
             battery_soc_kwh=socs,
